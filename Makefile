@@ -1,0 +1,40 @@
+# The front door: how people and CI run things. Recipes stay short; logic lives in scripts/.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PROTOS := $(wildcard proto/rpcbridge/v1/*.proto)
+
+.PHONY: install run test lint typecheck generate check-generated buf bench check clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml package.json
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e '.[dev]'
+	npm install --silent --no-audit --no-fund && touch $@
+
+run: install
+	$(BIN)/rpcbridge up --worker examples/example_worker.py
+
+test: install lint typecheck check-generated
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports && npx --no-install buf lint && npx --no-install buf format --diff --exit-code
+
+typecheck: install
+	$(BIN)/mypy
+
+generate: install
+	scripts/generate.sh $(PY)
+
+check-generated: install
+	scripts/generate.sh $(PY) && git diff --exit-code --stat -- generated/ && test -z "$$(git status --porcelain -- generated/)"
+
+bench: install
+	$(PY) -m benchmarks.run
+
+check: lint typecheck check-generated test
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .pytest_cache .ruff_cache

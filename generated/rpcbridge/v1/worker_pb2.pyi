@@ -1,0 +1,86 @@
+from rpcbridge.v1 import value_pb2 as _value_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class InvokeRequest(_message.Message):
+    __slots__ = ("procedure", "params", "named_params", "api_version", "protocol", "by_name")
+    PROCEDURE_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    NAMED_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    BY_NAME_FIELD_NUMBER: _ClassVar[int]
+    procedure: str
+    params: _containers.RepeatedCompositeFieldContainer[_value_pb2.Value]
+    named_params: _containers.RepeatedCompositeFieldContainer[_value_pb2.StructField]
+    api_version: int
+    protocol: str
+    by_name: bool
+    def __init__(self, procedure: _Optional[str] = ..., params: _Optional[_Iterable[_Union[_value_pb2.Value, _Mapping]]] = ..., named_params: _Optional[_Iterable[_Union[_value_pb2.StructField, _Mapping]]] = ..., api_version: _Optional[int] = ..., protocol: _Optional[str] = ..., by_name: _Optional[bool] = ...) -> None: ...
+
+class InvokeResponse(_message.Message):
+    __slots__ = ("result", "fault")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    FAULT_FIELD_NUMBER: _ClassVar[int]
+    result: _value_pb2.Value
+    fault: Fault
+    def __init__(self, result: _Optional[_Union[_value_pb2.Value, _Mapping]] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ...) -> None: ...
+
+class Fault(_message.Message):
+    __slots__ = ("code", "message", "data")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    data: _value_pb2.Value
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., data: _Optional[_Union[_value_pb2.Value, _Mapping]] = ...) -> None: ...
+
+class ListProceduresRequest(_message.Message):
+    __slots__ = ("api_version",)
+    API_VERSION_FIELD_NUMBER: _ClassVar[int]
+    api_version: int
+    def __init__(self, api_version: _Optional[int] = ...) -> None: ...
+
+class ListProceduresResponse(_message.Message):
+    __slots__ = ("procedures",)
+    PROCEDURES_FIELD_NUMBER: _ClassVar[int]
+    procedures: _containers.RepeatedCompositeFieldContainer[Procedure]
+    def __init__(self, procedures: _Optional[_Iterable[_Union[Procedure, _Mapping]]] = ...) -> None: ...
+
+class Procedure(_message.Message):
+    __slots__ = ("name", "help", "params", "returns", "auth", "versions", "background", "variadic", "sensitive_params")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    HELP_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    RETURNS_FIELD_NUMBER: _ClassVar[int]
+    AUTH_FIELD_NUMBER: _ClassVar[int]
+    VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_FIELD_NUMBER: _ClassVar[int]
+    VARIADIC_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVE_PARAMS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    help: str
+    params: _containers.RepeatedCompositeFieldContainer[Parameter]
+    returns: str
+    auth: bool
+    versions: _containers.RepeatedScalarFieldContainer[int]
+    background: bool
+    variadic: bool
+    sensitive_params: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., help: _Optional[str] = ..., params: _Optional[_Iterable[_Union[Parameter, _Mapping]]] = ..., returns: _Optional[str] = ..., auth: _Optional[bool] = ..., versions: _Optional[_Iterable[int]] = ..., background: _Optional[bool] = ..., variadic: _Optional[bool] = ..., sensitive_params: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class Parameter(_message.Message):
+    __slots__ = ("name", "type", "optional")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    OPTIONAL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: str
+    optional: bool
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., optional: _Optional[bool] = ...) -> None: ...
