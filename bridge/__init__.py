@@ -1,0 +1,9 @@
+"""rpcbridge: one set of services for XML-RPC, JSON-RPC, pickle-over-HTTP and gRPC clients.
+
+The public SDK for writing Python workers: `Worker`, `Fault`, `Caller`.
+"""
+
+from bridge.errors import Fault
+from bridge.worker import Caller, Worker
+
+__all__ = ["Caller", "Fault", "Worker"]

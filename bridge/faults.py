@@ -83,11 +83,16 @@ def fault(code: int, message: str | None = None, data: Any = None) -> Fault:
     return Fault(code, message if message is not None else STANDARD_MESSAGES.get(code, "Error"), data)
 
 
-def fault_for_status(status: Status, detail: str, data: Any = None) -> Fault:
-    """Turn a transport, deadline, auth or routing status into the fault clients receive."""
+def fault_for_status(status: Status, detail: str = "") -> Fault:
+    """Turn a transport, deadline, auth or routing status into the fault clients receive.
+
+    The message is always the standard words for the code, so JSON-RPC clients see exactly the
+    spec's messages; the detail travels as `data` for bridge conditions (-32000..-32099) only,
+    where it helps the client (which worker is missing, which limit was hit).
+    """
     code = STATUS_TO_FAULT_CODE.get(status, INTERNAL_ERROR)
-    words = STANDARD_MESSAGES[code]
-    return Fault(code, f"{words}: {detail}" if detail else words, data)
+    in_bridge_range = -32099 <= code <= -32000
+    return Fault(code, STANDARD_MESSAGES[code], detail if detail and in_bridge_range else None)
 
 
 def http_status_for(code: int) -> int:

@@ -1,0 +1,25 @@
+"""gRPC client channel settings shared by every process that calls another."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+
+from bridge.rpc.servers import MAX_MESSAGE_BYTES
+
+# Reconnect quickly: a worker that restarts must be back in routing within a refresh or two,
+# not after gRPC's default backoff of up to two minutes.
+CHANNEL_OPTIONS: Sequence[tuple[str, int]] = (
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+    ("grpc.enable_retries", 0),
+)
+
+
+def open_channel(target: str) -> grpc.aio.Channel:
+    """An insecure channel to a process on this host or network segment."""
+    return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)

@@ -1,0 +1,30 @@
+"""gRPC metadata keys the bridge's processes exchange; the one place their names are spelled.
+
+Keys are lowercase ASCII, as gRPC requires. Values never hold API keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final
+
+REQUEST_ID: Final = "x-request-id"
+# Set by the sidecar after it has authenticated a call; workers trust it only with the proof below.
+CALLER: Final = "rpcbridge-caller"
+# The sidecar's proof to workers: the shared secret from settings (worker_secret).
+SIDECAR_PROOF: Final = "rpcbridge-sidecar-proof"
+# Credentials, header or params form, lifted from a request (see bridge.calls.Credentials).
+AUTH_FORM: Final = "rpcbridge-auth-form"
+AUTH_USER: Final = "rpcbridge-auth-user"
+AUTH_NONCE: Final = "rpcbridge-auth-nonce"
+AUTH_TIMESTAMP: Final = "rpcbridge-auth-timestamp"
+AUTH_SIGNATURE: Final = "rpcbridge-auth-signature"
+AUTH_METHOD: Final = "rpcbridge-auth-method"
+AUTH_PATH: Final = "rpcbridge-auth-path"
+AUTH_BODY_SHA256: Final = "rpcbridge-auth-body-sha256"
+PEER: Final = "rpcbridge-peer"
+
+
+def as_dict(metadata: Iterable[tuple[str, str | bytes]] | None) -> dict[str, str]:
+    """Invocation metadata as a dict of text values (binary `-bin` entries are skipped)."""
+    return {key: value for key, value in metadata or () if isinstance(value, str)}

@@ -1,0 +1,57 @@
+"""Starting and stopping grpc.aio servers, each with `grpc.health.v1` registered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]  # stubs predate aio
+
+from bridge.errors import ConfigError
+
+# Calls carry bounded payloads; the frontend enforces the HTTP limits, this bounds gRPC clients.
+MAX_MESSAGE_BYTES = 16 << 20
+SERVER_OPTIONS: Sequence[tuple[str, int]] = (
+    ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+    ("grpc.so_reuseport", 0),
+)
+
+
+class RunningServer:
+    """A started gRPC server, the address it is bound to, and its health servicer."""
+
+    def __init__(self, server: grpc.aio.Server, address: str, health_servicer: Any) -> None:
+        self.server = server
+        self.address = address
+        self.health = health_servicer
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Report NOT_SERVING, let calls in flight finish within `grace` seconds, then stop."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace)
+
+
+async def start_server(
+    listen: str,
+    handlers: Sequence[grpc.GenericRpcHandler[Any, Any]],
+    service_names: Sequence[str],
+) -> RunningServer:
+    """Bind `listen` (host:port, port 0 = kernel-chosen), register handlers and health, start."""
+    server = grpc.aio.server(options=SERVER_OPTIONS)
+    server.add_generic_rpc_handlers(tuple(handlers))
+    health_servicer = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    host, _, port_text = listen.rpartition(":")
+    try:
+        port = server.add_insecure_port(listen)
+    except RuntimeError as exc:
+        raise ConfigError(f"cannot listen on {listen}: {exc}") from exc
+    if port == 0 and port_text != "0":
+        raise ConfigError(f"cannot listen on {listen}")
+    await server.start()
+    for name in ("", *service_names):
+        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return RunningServer(server, f"{host or '127.0.0.1'}:{port}", health_servicer)

@@ -1,0 +1,98 @@
+"""The sidecar's gRPC face: `rpcbridge.v1.Worker` for the frontend and gRPC clients, proxied to workers.
+
+`Invoke` is handled at the bytes level: the request's procedure and version are read from the
+wire (bridge.sidecar.wire), the call passes the interceptor chain once, and the worker's reply
+bytes go back untouched. Routing failures are gRPC statuses (NOT_FOUND, UNAVAILABLE).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+
+from bridge.errors import Status
+from bridge.rpc import metadata
+from bridge.rpc.descriptors import info_to_message
+from bridge.rpc.servers import RunningServer, start_server
+from bridge.rpc.worker_pool import WorkerPool
+from bridge.rpc.worker_server import SERVICE_NAME
+from bridge.sidecar.catalogue import RouteFailure
+from bridge.sidecar.interception import Interceptor, ProxiedCall, ProxyReply, chain
+from bridge.sidecar.wire import WireError, read_request_head
+from rpcbridge.v1 import worker_pb2
+
+# Metadata a client may send that the sidecar passes on to the worker.
+_FORWARDED = (metadata.REQUEST_ID,)
+
+
+class SidecarService:
+    """Routes each call to a worker through the interceptor chain."""
+
+    def __init__(self, pool: WorkerPool, interceptors: Sequence[Interceptor], max_timeout: float) -> None:
+        self._pool = pool
+        self._max_timeout = max_timeout
+        self._handle = chain(interceptors, self._forward)
+
+    async def _forward(self, call: ProxiedCall) -> ProxyReply:
+        route = self._pool.catalogue.route(call.procedure, call.api_version)
+        if isinstance(route, RouteFailure):
+            return ProxyReply.failure(route.status, route.detail)
+        extra = [(key, call.metadata[key]) for key in _FORWARDED if key in call.metadata]
+        extra += list(call.forward_metadata.items())
+        if call.caller is not None:
+            extra.append((metadata.CALLER, call.caller))
+        answer = await self._pool.invoke(route, call.request, extra, call.timeout)
+        if isinstance(answer, bytes):
+            return ProxyReply(answer)
+        return ProxyReply.failure(*answer)
+
+    async def invoke(self, request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+        """Handle one serialized InvokeRequest."""
+        received = metadata.as_dict(context.invocation_metadata())
+        request_id = received.get(metadata.REQUEST_ID) or uuid.uuid4().hex
+        try:
+            head = read_request_head(request)
+        except WireError as exc:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"malformed InvokeRequest: {exc}")
+        remaining = context.time_remaining()
+        timeout = self._max_timeout if remaining is None else min(remaining, self._max_timeout)
+        call = ProxiedCall(
+            procedure=head.procedure,
+            api_version=head.api_version,
+            protocol=head.protocol,
+            request=request,
+            metadata=received,
+            peer=received.get(metadata.PEER) or context.peer(),
+            request_id=request_id,
+            timeout=timeout,
+        )
+        reply = await self._handle(call)
+        if reply.status is not Status.OK:
+            context.set_trailing_metadata(((metadata.REQUEST_ID, request_id),))
+            await context.abort(grpc.StatusCode[reply.status.name], reply.details)
+        return reply.response
+
+    async def list_procedures(
+        self, request: worker_pb2.ListProceduresRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> worker_pb2.ListProceduresResponse:
+        """The catalogue: every routable procedure, filtered by API version."""
+        infos = self._pool.catalogue.procedures(request.api_version)
+        return worker_pb2.ListProceduresResponse(procedures=[info_to_message(i) for i in infos])
+
+
+async def start_sidecar_server(service: SidecarService, listen: str) -> RunningServer:
+    """Start the sidecar's gRPC server on `listen` (port 0 = kernel-chosen)."""
+    handlers = {
+        # Bytes in, bytes out: no per-service stubs on the proxy path.
+        "Invoke": grpc.unary_unary_rpc_method_handler(service.invoke),
+        "ListProcedures": grpc.unary_unary_rpc_method_handler(
+            service.list_procedures,
+            request_deserializer=worker_pb2.ListProceduresRequest.FromString,
+            response_serializer=worker_pb2.ListProceduresResponse.SerializeToString,
+        ),
+    }
+    generic = grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)
+    return await start_server(listen, [generic], [SERVICE_NAME])

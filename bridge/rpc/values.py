@@ -1,0 +1,156 @@
+"""Neutral Python values <-> `rpcbridge.v1.Value`, and calls/outcomes <-> their messages.
+
+Part of the one package that touches the generated stubs. The mapping is lossless both ways for
+every neutral value (see `bridge.calls`); anything else raises `TypeError` so the caller can turn
+it into a fault instead of changing it silently.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from collections.abc import Iterable
+from typing import Any, Final
+
+from google.protobuf import struct_pb2
+
+from bridge.calls import Call, Outcome, Success
+from bridge.errors import Fault
+from rpcbridge.v1 import value_pb2, worker_pb2
+
+_INT64_MIN: Final = -(1 << 63)
+_INT64_MAX: Final = (1 << 63) - 1
+_EPOCH: Final = datetime.datetime(1970, 1, 1)
+
+
+def to_value(value: Any) -> value_pb2.Value:
+    """Encode one neutral value; raises TypeError for a value outside the neutral types."""
+    message = value_pb2.Value()
+    _fill(message, value, 0)
+    return message
+
+
+def _fill(message: value_pb2.Value, value: Any, depth: int) -> None:
+    if depth > 256:
+        raise TypeError("value nested deeper than 256 levels")
+    # bool before int: bool is an int subclass.
+    if value is None:
+        message.null_value = struct_pb2.NULL_VALUE  # type: ignore[assignment]  # stub types enum values apart
+    elif value is True or value is False:
+        message.bool_value = value
+    elif isinstance(value, str):
+        message.string_value = value
+    elif isinstance(value, int):
+        if _INT64_MIN <= value <= _INT64_MAX:
+            message.int_value = value
+        else:
+            message.big_int_value = str(int(value))
+    elif isinstance(value, float):
+        message.double_value = value
+    elif isinstance(value, bytes | bytearray):
+        message.bytes_value = bytes(value)
+    elif isinstance(value, datetime.datetime):
+        _fill_datetime(message.datetime_value, value)
+    elif isinstance(value, decimal.Decimal):
+        message.decimal_value = str(value)
+    elif isinstance(value, list | tuple):
+        values = message.list_value.values
+        message.list_value.SetInParent()
+        for item in value:
+            _fill(values.add(), item, depth + 1)
+    elif isinstance(value, dict):
+        fields = message.struct_value.fields
+        message.struct_value.SetInParent()
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"struct keys must be strings, not {type(key).__name__}")
+            field = fields.add(key=key)
+            _fill(field.value, item, depth + 1)
+    else:
+        raise TypeError(f"{type(value).__name__} is not a value rpcbridge can carry")
+
+
+def _fill_datetime(message: value_pb2.DateTime, value: datetime.datetime) -> None:
+    offset = value.utcoffset()
+    delta = value.replace(tzinfo=None) - _EPOCH
+    message.seconds = delta.days * 86400 + delta.seconds
+    message.nanos = delta.microseconds * 1000
+    if offset is not None:
+        message.utc_offset_seconds = int(offset.total_seconds())
+
+
+def from_value(message: value_pb2.Value) -> Any:
+    """Decode one `Value` into a neutral value."""
+    kind = message.WhichOneof("kind")
+    if kind == "string_value":
+        return message.string_value
+    if kind == "int_value":
+        return message.int_value
+    if kind == "null_value" or kind is None:
+        return None
+    if kind == "bool_value":
+        return message.bool_value
+    if kind == "double_value":
+        return message.double_value
+    if kind == "list_value":
+        return [from_value(item) for item in message.list_value.values]
+    if kind == "struct_value":
+        return {field.key: from_value(field.value) for field in message.struct_value.fields}
+    if kind == "bytes_value":
+        return message.bytes_value
+    if kind == "big_int_value":
+        return int(message.big_int_value)
+    if kind == "decimal_value":
+        return decimal.Decimal(message.decimal_value)
+    return _from_datetime(message.datetime_value)
+
+
+def _from_datetime(message: value_pb2.DateTime) -> datetime.datetime:
+    wall = _EPOCH + datetime.timedelta(seconds=message.seconds, microseconds=message.nanos // 1000)
+    if message.HasField("utc_offset_seconds"):
+        offset = datetime.timedelta(seconds=message.utc_offset_seconds)
+        return wall.replace(tzinfo=datetime.timezone(offset))
+    return wall
+
+
+def to_fields(named: Iterable[tuple[str, Any]]) -> list[value_pb2.StructField]:
+    """Encode named arguments as ordered struct fields."""
+    return [value_pb2.StructField(key=key, value=to_value(item)) for key, item in named]
+
+
+def call_to_request(call: Call, api_version: int = 0, protocol: str = "") -> worker_pb2.InvokeRequest:
+    """Encode a call; raises TypeError when an argument is outside the neutral types."""
+    request = worker_pb2.InvokeRequest(procedure=call.procedure, api_version=api_version, protocol=protocol)
+    if call.named is not None:
+        request.by_name = True
+        request.named_params.extend(to_fields(call.named.items()))
+    else:
+        request.params.extend(to_value(item) for item in call.params)
+    return request
+
+
+def request_to_call(request: worker_pb2.InvokeRequest) -> Call:
+    """Decode a call."""
+    if request.by_name or request.named_params:
+        named = {field.key: from_value(field.value) for field in request.named_params}
+        return Call(request.procedure, (), named)
+    return Call(request.procedure, tuple(from_value(item) for item in request.params))
+
+
+def outcome_to_response(outcome: Outcome) -> worker_pb2.InvokeResponse:
+    """Encode an outcome; raises TypeError when a result is outside the neutral types."""
+    if isinstance(outcome, Success):
+        return worker_pb2.InvokeResponse(result=to_value(outcome.value))
+    fault = worker_pb2.Fault(code=outcome.code, message=outcome.message)
+    if outcome.data is not None:
+        fault.data.CopyFrom(to_value(outcome.data))
+    return worker_pb2.InvokeResponse(fault=fault)
+
+
+def response_to_outcome(response: worker_pb2.InvokeResponse) -> Outcome:
+    """Decode an outcome."""
+    if response.WhichOneof("outcome") == "fault":
+        message = response.fault
+        data = from_value(message.data) if message.HasField("data") else None
+        return Fault(message.code, message.message, data)
+    return Success(from_value(response.result))

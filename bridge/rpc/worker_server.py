@@ -1,0 +1,103 @@
+"""Serves a `bridge.Worker` as the `rpcbridge.v1.Worker` gRPC service.
+
+A worker trusts only calls that carry the sidecar's proof (DESIGN.md, workers): with a
+`worker_secret` configured, a call without the matching secret gets UNAUTHENTICATED and nothing runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+
+from bridge.calls import Outcome
+from bridge.faults import INTERNAL_ERROR, fault
+from bridge.rpc import metadata
+from bridge.rpc.descriptors import info_to_message
+from bridge.rpc.servers import RunningServer, start_server
+from bridge.rpc.values import outcome_to_response, request_to_call
+from bridge.worker import Caller, Worker
+from rpcbridge.v1 import worker_pb2, worker_pb2_grpc
+
+log = logging.getLogger("rpcbridge.worker")
+
+SERVICE_NAME = "rpcbridge.v1.Worker"
+
+
+class WorkerService(worker_pb2_grpc.WorkerServicer):
+    """The gRPC face of one `Worker`."""
+
+    def __init__(self, worker: Worker, secret: str = "") -> None:
+        self._worker = worker
+        self._secret = secret.encode()
+
+    async def _check_proof(self, context: grpc.aio.ServicerContext[Any, Any]) -> dict[str, str]:
+        received = metadata.as_dict(context.invocation_metadata())
+        if self._secret and not hmac.compare_digest(
+            received.get(metadata.SIDECAR_PROOF, "").encode(), self._secret
+        ):
+            await context.abort(grpc.StatusCode.UNAUTHENTICATED, "calls must come through the sidecar")
+        return received
+
+    async def Invoke(  # noqa: N802 -- the generated servicer's method name
+        self, request: worker_pb2.InvokeRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> worker_pb2.InvokeResponse:
+        """Run one procedure; faults and crashes come back inside the reply with status OK."""
+        received = await self._check_proof(context)
+        caller_name = received.get(metadata.CALLER)
+        outcome: Outcome = await self._worker.run(
+            request_to_call(request), Caller(caller_name) if caller_name else None
+        )
+        try:
+            return outcome_to_response(outcome)
+        except TypeError:
+            log.exception(
+                "procedure %s returned a value rpcbridge cannot carry (request %s)",
+                request.procedure,
+                received.get(metadata.REQUEST_ID, "-"),
+            )
+            return outcome_to_response(fault(INTERNAL_ERROR))
+
+    async def ListProcedures(  # noqa: N802 -- the generated servicer's method name
+        self, request: worker_pb2.ListProceduresRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> worker_pb2.ListProceduresResponse:
+        """Describe the procedures, filtered by API version when one is given."""
+        await self._check_proof(context)
+        infos = [i for i in self._worker.describe() if i.serves_version(request.api_version)]
+        return worker_pb2.ListProceduresResponse(procedures=[info_to_message(i) for i in infos])
+
+
+async def start_worker_server(worker: Worker, listen: str, secret: str = "") -> RunningServer:
+    """Start serving `worker` on `listen` (host:port; port 0 = kernel-chosen)."""
+    service = WorkerService(worker, secret)
+    rpc_handlers = {
+        "Invoke": grpc.unary_unary_rpc_method_handler(
+            service.Invoke,
+            request_deserializer=worker_pb2.InvokeRequest.FromString,
+            response_serializer=worker_pb2.InvokeResponse.SerializeToString,
+        ),
+        "ListProcedures": grpc.unary_unary_rpc_method_handler(
+            service.ListProcedures,
+            request_deserializer=worker_pb2.ListProceduresRequest.FromString,
+            response_serializer=worker_pb2.ListProceduresResponse.SerializeToString,
+        ),
+    }
+    generic = grpc.method_handlers_generic_handler(SERVICE_NAME, rpc_handlers)
+    return await start_server(listen, [generic], [SERVICE_NAME])
+
+
+async def serve_worker(
+    worker: Worker, listen: str, secret: str = "", ready: Callable[[str], None] | None = None
+) -> None:
+    """Serve until cancelled, then stop gracefully; `ready` receives the bound address."""
+    running = await start_worker_server(worker, listen, secret)
+    if ready is not None:
+        ready(running.address)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await asyncio.shield(running.stop())

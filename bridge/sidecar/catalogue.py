@@ -1,0 +1,88 @@
+"""The procedure catalogue: which worker serves which procedure, and round-robin routing.
+
+Pure; no grpc. The worker pool feeds it each worker's `ListProcedures` answer and takes a
+worker out when it stops answering.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from bridge.errors import Status
+from bridge.procedures import ProcedureInfo
+
+
+@dataclass(frozen=True, slots=True)
+class RouteFailure:
+    """Why a call cannot be routed: NOT_FOUND (no such procedure) or UNAVAILABLE (no live worker)."""
+
+    status: Status
+    detail: str
+
+
+class Catalogue:
+    """Procedures by name, each with the live workers that serve it."""
+
+    def __init__(self) -> None:
+        self._by_worker: dict[str, dict[str, ProcedureInfo]] = {}
+        self._known: set[str] = set()
+        self._routes: dict[str, tuple[str, ...]] = {}
+        self._cursors: dict[str, Iterator[str]] = {}
+
+    def update(self, address: str, procedures: Sequence[ProcedureInfo]) -> bool:
+        """Record what a live worker serves; True when that changed the catalogue."""
+        described = {p.name: p for p in procedures}
+        if self._by_worker.get(address) == described:
+            return False
+        self._by_worker[address] = described
+        self._known.update(described)
+        self._rebuild()
+        return True
+
+    def drop(self, address: str) -> bool:
+        """Take a worker out of routing (it stopped answering); True when it was in."""
+        if self._by_worker.pop(address, None) is None:
+            return False
+        self._rebuild()
+        return True
+
+    def _rebuild(self) -> None:
+        routes: dict[str, list[str]] = {}
+        for address in sorted(self._by_worker):
+            for name in self._by_worker[address]:
+                routes.setdefault(name, []).append(address)
+        self._routes = {name: tuple(addresses) for name, addresses in routes.items()}
+        self._cursors = {name: itertools.cycle(addresses) for name, addresses in self._routes.items()}
+
+    def route(self, procedure: str, api_version: int = 0) -> str | RouteFailure:
+        """The next worker (round-robin) for a call, or why there is none."""
+        cursor = self._cursors.get(procedure)
+        if cursor is None:
+            if procedure in self._known:
+                return RouteFailure(Status.UNAVAILABLE, f"no live worker serves {procedure!r}")
+            return RouteFailure(Status.NOT_FOUND, procedure)
+        address = next(cursor)
+        if api_version and not self._by_worker[address][procedure].serves_version(api_version):
+            return RouteFailure(Status.NOT_FOUND, procedure)
+        return address
+
+    def describe(self, procedure: str) -> ProcedureInfo | None:
+        """The descriptor of a routable procedure (from the first worker that serves it)."""
+        addresses = self._routes.get(procedure)
+        return self._by_worker[addresses[0]][procedure] if addresses else None
+
+    def procedures(self, api_version: int = 0) -> list[ProcedureInfo]:
+        """Every routable procedure visible to `api_version`, sorted by name."""
+        infos = (self.describe(name) for name in sorted(self._routes))
+        return [info for info in infos if info is not None and info.serves_version(api_version)]
+
+    def workers(self) -> dict[str, list[str]]:
+        """Worker addresses by procedure name, for the admin view."""
+        return {name: list(addresses) for name, addresses in sorted(self._routes.items())}
+
+    @property
+    def loaded(self) -> bool:
+        """True once at least one worker has described its procedures."""
+        return bool(self._routes)

@@ -1,0 +1,69 @@
+"""The interceptor seam: every proxied call passes a chain of small objects, built once at start-up.
+
+Pure; no grpc. The gRPC adapter (`bridge.rpc.sidecar_server`) turns a received call into a
+`ProxiedCall` and a `ProxyReply` back into bytes or a status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bridge.errors import Status
+
+
+@dataclass(slots=True)
+class ProxiedCall:
+    """One call passing through the sidecar; interceptors may annotate `caller` and `annotations`."""
+
+    procedure: str
+    api_version: int
+    protocol: str
+    request: bytes
+    metadata: Mapping[str, str]
+    peer: str
+    request_id: str
+    timeout: float | None
+    caller: str | None = None
+    forward_metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ProxyReply:
+    """The worker's serialized InvokeResponse, or the status that replaced it."""
+
+    response: bytes = b""
+    status: Status = Status.OK
+    details: str = ""
+
+    @classmethod
+    def failure(cls, status: Status, details: str) -> ProxyReply:
+        """A reply that ends the call with a gRPC status instead of a response."""
+        return cls(b"", status, details)
+
+
+Proceed = Callable[[ProxiedCall], Awaitable[ProxyReply]]
+
+
+class Interceptor(Protocol):
+    """One concern applied to every proxied call (auth, logging, metrics)."""
+
+    async def __call__(self, call: ProxiedCall, proceed: Proceed) -> ProxyReply:
+        """Handle the call, usually by awaiting `proceed(call)` and looking at the reply."""
+        ...
+
+
+def chain(interceptors: Sequence[Interceptor], terminal: Proceed) -> Proceed:
+    """Compose interceptors, first one outermost, around the terminal handler."""
+    handler = terminal
+    for interceptor in reversed(interceptors):
+        handler = _bind(interceptor, handler)
+    return handler
+
+
+def _bind(interceptor: Interceptor, proceed: Proceed) -> Proceed:
+    async def handle(call: ProxiedCall) -> ProxyReply:
+        return await interceptor(call, proceed)
+
+    return handle

@@ -1,0 +1,94 @@
+"""Observes every proxied call once: one canonical access-log line, metrics, and other sinks.
+
+Pure of transport. The summary is built once per call and handed to each sink, so the log line,
+the metrics and the call log (later) always agree.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from bridge.errors import Status
+from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
+from bridge.sidecar.wire import WireError, read_fault_code
+
+access_log = logging.getLogger("rpcbridge.sidecar.access")
+
+
+@dataclass(frozen=True, slots=True)
+class CallSummary:
+    """What happened to one call, as every sink sees it."""
+
+    started_at: float
+    call: ProxiedCall
+    outcome: str  # "ok", "fault" (application or protocol fault in the reply) or "error" (a status)
+    fault_code: int | None
+    status: Status
+    duration: float
+    response_bytes: int
+
+
+class SummarySink(Protocol):
+    """Receives each call's summary; must be fast and must not raise."""
+
+    def __call__(self, summary: CallSummary) -> None:
+        """Take one summary."""
+        ...
+
+
+def summarize(call: ProxiedCall, reply: ProxyReply, started_at: float, duration: float) -> CallSummary:
+    """Classify a reply as ok / fault / error."""
+    fault_code: int | None = None
+    if reply.status is not Status.OK:
+        outcome = "error"
+    else:
+        try:
+            fault_code = read_fault_code(reply.response)
+        except WireError:
+            fault_code = None
+        outcome = "ok" if fault_code is None else "fault"
+    return CallSummary(started_at, call, outcome, fault_code, reply.status, duration, len(reply.response))
+
+
+def write_access_line(summary: CallSummary) -> None:
+    """The canonical log line: one per call, key=value fields."""
+    call = summary.call
+    access_log.info(
+        "call request_id=%s protocol=%s procedure=%s caller=%s peer=%s outcome=%s code=%s status=%s "
+        "duration_ms=%.2f request_bytes=%d response_bytes=%d",
+        call.request_id,
+        call.protocol,
+        call.procedure,
+        call.caller or "-",
+        call.peer,
+        summary.outcome,
+        summary.fault_code if summary.fault_code is not None else "-",
+        summary.status.name,
+        summary.duration * 1000,
+        len(call.request),
+        summary.response_bytes,
+    )
+
+
+class ObserveCalls:
+    """Interceptor that times each call and feeds its summary to every sink."""
+
+    def __init__(self, sinks: Sequence[SummarySink]) -> None:
+        self._sinks = tuple(sinks)
+
+    async def __call__(self, call: ProxiedCall, proceed: Proceed) -> ProxyReply:
+        """Time the call, then report it to each sink, whatever happened."""
+        started_at = time.time()
+        start = time.perf_counter()
+        reply = ProxyReply.failure(Status.CANCELLED, "cancelled")
+        try:
+            reply = await proceed(call)
+            return reply
+        finally:
+            summary = summarize(call, reply, started_at, time.perf_counter() - start)
+            for sink in self._sinks:
+                sink(summary)

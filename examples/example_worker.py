@@ -1,0 +1,130 @@
+"""The example worker `make run` serves: echo, arithmetic, every value type, and a fault.
+
+It also has the procedures the JSON-RPC 2.0 specification's examples call (subtract, sum,
+update, notify_hello, notify_sum, get_data), so those examples can be replayed against a
+running bridge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import decimal
+from typing import Any
+
+from bridge import Fault, Worker
+
+worker = Worker()
+
+
+@worker.procedure
+def echo(var: str = "") -> str:
+    """Return the argument unchanged."""
+    return var
+
+
+@worker.procedure(name="echo.any")
+def echo_any(value: Any) -> Any:
+    """Return any value unchanged, keeping its type."""
+    return value
+
+
+@worker.procedure(name="math.add")
+def add(a: int, b: int) -> int:
+    """Add two integers."""
+    return a + b
+
+
+@worker.procedure(name="math.divide")
+def divide(a: float, b: float) -> float:
+    """Divide a by b; dividing by zero is an application fault (code 1)."""
+    if b == 0:
+        raise Fault(1, "division by zero")
+    return a / b
+
+
+@worker.procedure
+def subtract(minuend: int, subtrahend: int) -> int:
+    """Subtract subtrahend from minuend (the JSON-RPC 2.0 specification's example)."""
+    return minuend - subtrahend
+
+
+@worker.procedure(name="sum")
+def total(*numbers: int) -> int:
+    """Add any number of integers."""
+    return sum(numbers)
+
+
+@worker.procedure
+def update(*values: Any) -> None:
+    """Accept anything and return nothing (a notification target in the JSON-RPC examples)."""
+
+
+@worker.procedure
+def notify_hello(*values: Any) -> None:
+    """Accept anything and return nothing (a notification target in the JSON-RPC examples)."""
+
+
+@worker.procedure
+def notify_sum(*values: int) -> None:
+    """Accept numbers and return nothing (a notification target in the JSON-RPC examples)."""
+
+
+@worker.procedure
+def get_data() -> list:
+    """Return ["hello", 5], as in the JSON-RPC 2.0 specification's batch example."""
+    return ["hello", 5]
+
+
+@worker.procedure(name="types.all")
+def all_types() -> dict:
+    """Return one value of every type rpcbridge carries (XML-RPC can express all but big and decimal)."""
+    return {
+        "nil": None,
+        "boolean": True,
+        "int": 42,
+        "i8": 2**40,
+        "double": 3.5,
+        "string": "  spaced <&> text  ",
+        "base64": b"\x00\x01binary",
+        "dateTime": datetime.datetime(2026, 11, 22, 9, 30, 15),
+        "array": [1, "two", 3.0],
+        "struct": {"nested": {"empty_struct": {}, "empty_array": []}},
+    }
+
+
+@worker.procedure(name="types.big")
+def big_types() -> dict:
+    """Return a big integer and a decimal, which JSON carries and XML-RPC refuses with a clear fault."""
+    return {"big": 2**70, "decimal": decimal.Decimal("12.340")}
+
+
+@worker.procedure(name="fail.fault")
+def fail_fault(code: int = 4, message: str = "too many parameters") -> None:
+    """Raise an application fault with the given code and message."""
+    raise Fault(code, message)
+
+
+@worker.procedure(name="fail.crash")
+def fail_crash() -> None:
+    """Crash with an exception: the client sees an internal error, never the traceback."""
+    raise RuntimeError("secret detail that must not reach the client")
+
+
+@worker.procedure(name="slow.sleep")
+async def sleep(seconds: float) -> float:
+    """Sleep asynchronously, then return the number of seconds slept (for deadline tests)."""
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+@worker.procedure(name="v1.hello", version=1)
+def hello_v1(name: str) -> str:
+    """Greet, API version 1 only."""
+    return f"Hello, {name}"
+
+
+@worker.procedure(name="v2.hello", version=2)
+def hello_v2(name: str, greeting: str = "Hello") -> str:
+    """Greet with a chosen greeting, API version 2 only."""
+    return f"{greeting}, {name}!"
