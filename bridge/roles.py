@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 from bridge.frontend.admin_site import create_admin_app, start_admin_site
-from bridge.frontend.app import serve as serve_frontend
+from bridge.frontend.server import serve as serve_frontend
 from bridge.readiness import announce
 from bridge.rpc.sidecar_client import SidecarClient
 from bridge.rpc.sidecar_server import SidecarService, start_sidecar_server

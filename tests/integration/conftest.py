@@ -1,0 +1,65 @@
+"""Integration fixtures: real worker, sidecar and frontend processes on 127.0.0.1, kernel-chosen ports."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import xmlrpc.client
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bridge.testing import Deployment, deployment
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE_WORKER = str(ROOT / "examples" / "example_worker.py")
+
+
+@pytest.fixture(scope="session")
+def bridge() -> Iterator[Deployment]:
+    """One deployment of the example worker shared by the read-only tests of the session."""
+    with deployment([EXAMPLE_WORKER]) as running:
+        yield running
+
+
+def post(url: str, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """POST raw bytes; returns status, headers and body, whatever the status."""
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type, **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return answer.status, dict(answer.headers), answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def json_rpc(url: str, payload: Any) -> tuple[int, Any]:
+    """POST a JSON-RPC payload (object or raw text); returns HTTP status and decoded body (None if empty)."""
+    body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+    status, _, raw = post(url, body, "application/json")
+    return status, json.loads(raw) if raw else None
+
+
+ProxyFactory = Callable[..., xmlrpc.client.ServerProxy]
+
+
+@pytest.fixture
+def xmlrpc_proxy(bridge: Deployment) -> Iterator[ProxyFactory]:
+    """Makes ServerProxy objects for paths of the shared bridge, closing their sockets afterwards."""
+    opened: list[xmlrpc.client.ServerProxy] = []
+
+    def make(path: str = "/rpc") -> xmlrpc.client.ServerProxy:
+        proxy = xmlrpc.client.ServerProxy(bridge.url + path, use_builtin_types=True, allow_none=True)
+        opened.append(proxy)
+        return proxy
+
+    yield make
+    for proxy in opened:
+        proxy("close")()
+
+
+def xmlrpc_call(url: str, method: str, *args: Any) -> Any:
+    """One XML-RPC call on a connection that is closed afterwards."""
+    with xmlrpc.client.ServerProxy(url, use_builtin_types=True, allow_none=True) as proxy:
+        return getattr(proxy, method)(*args)
