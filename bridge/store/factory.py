@@ -1,0 +1,95 @@
+"""The one place that chooses store implementations, by URL, and opens and closes them.
+
+Imports every store implementation and `bridge.settings`. `settings.database` selects SQLite
+("sqlite:///path", the default in the data directory) or PostgreSQL ("postgresql://..." or
+"postgres://..."); `settings.redis_url` selects Redis for nonces, else memory. Opening applies
+schema migrations, so every process (sidecar, `rpcbridge users`) meets the current schema.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+from bridge.errors import ConfigError
+from bridge.settings import Settings
+from bridge.store.database import Database
+from bridge.store.interfaces import AdminStore, CallLogStore, NonceStore, UserStore
+from bridge.store.key_cipher import KeyCipher
+from bridge.store.migrations import apply_migrations
+from bridge.store.nonce_stores import DEFAULT_PREFIX, MemoryNonceStore, RedisNonceStore
+from bridge.store.postgres_database import PostgresDatabase
+from bridge.store.sql_stores import SqlAdminStore, SqlCallLogStore, SqlUserStore
+from bridge.store.sqlite_database import SqliteDatabase
+
+SQLITE_SCHEME: Final = "sqlite:///"
+POSTGRES_SCHEMES: Final = ("postgresql://", "postgres://")
+REDIS_SCHEMES: Final = ("redis://", "rediss://", "unix://")
+
+
+@dataclass
+class Stores:
+    """The open stores of one process; `close()` releases them all."""
+
+    users: UserStore
+    nonces: NonceStore
+    call_log: CallLogStore
+    admin: AdminStore
+    database: Database
+    _nonce_backend: MemoryNonceStore | RedisNonceStore = field(repr=False)
+
+    async def close(self) -> None:
+        """Close the nonce cache and the database."""
+        try:
+            await self._nonce_backend.aclose()
+        finally:
+            await self.database.close()
+
+
+async def open_database(url: str) -> Database:
+    """Open the database named by a store URL and bring its schema up to date."""
+    db: Database
+    if url.startswith(SQLITE_SCHEME):
+        path = url[len(SQLITE_SCHEME) :]
+        if not path:
+            raise ConfigError("a SQLite database URL needs a path: sqlite:///relative or sqlite:////absolute")
+        db = await SqliteDatabase.open(path)
+    elif url.startswith(POSTGRES_SCHEMES):
+        db = await PostgresDatabase.open(url)
+    else:
+        scheme = url.split(":", 1)[0] if ":" in url else url
+        raise ConfigError(f"database_url must start with sqlite:/// or postgresql://, not {scheme!r}")
+    try:
+        await apply_migrations(db)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+def open_nonce_store(redis_url: str, prefix: str = DEFAULT_PREFIX) -> MemoryNonceStore | RedisNonceStore:
+    """Redis when `redis_url` is set, else memory (one sidecar only). Connects lazily."""
+    if not redis_url:
+        return MemoryNonceStore()
+    if not redis_url.startswith(REDIS_SCHEMES):
+        raise ConfigError("redis_url must start with redis://, rediss:// or unix://")
+    return RedisNonceStore(redis_url, prefix=prefix)
+
+
+async def open_stores(settings: Settings) -> Stores:
+    """Open every store the settings name; ConfigError for a bad URL or encryption key."""
+    cipher = KeyCipher(settings.key_encryption_key)
+    nonces = open_nonce_store(settings.redis_url)
+    try:
+        db = await open_database(settings.database)
+    except BaseException:
+        await nonces.aclose()
+        raise
+    return Stores(
+        users=SqlUserStore(db, cipher),
+        nonces=nonces,
+        call_log=SqlCallLogStore(db),
+        admin=SqlAdminStore(db),
+        database=db,
+        _nonce_backend=nonces,
+    )

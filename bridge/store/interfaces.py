@@ -1,0 +1,134 @@
+"""The store seams (`typing.Protocol`s) and the exceptions every store implementation raises.
+
+Imports only `bridge.errors` and `bridge.store.records`. Implementations do not inherit from
+these Protocols; tests pass small fakes. The exception tree:
+
+    BridgeError
+     └── StoreError                 a store could not do what was asked
+          ├── StoreUnavailable      the backend is unreachable or failing (translated driver errors)
+          │    └── NonceStoreUnavailable   the nonce cache cannot be reached: authentication fails closed
+          ├── SchemaError           the database schema is newer than this rpcbridge, or undecryptable keys
+          ├── DuplicateUserError    `add_user` with a name that exists
+          ├── UnknownUserError      an operation on a name that does not exist
+          └── InvalidUserError      a username, key or scope pattern that cannot be stored
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Protocol
+
+from bridge.errors import BridgeError
+from bridge.store.records import CallFilter, CallPage, CallRecord, User
+
+
+class StoreError(BridgeError):
+    """Root of store failures; messages never hold a key, a password or a database password."""
+
+
+class StoreUnavailable(StoreError):
+    """The backend (database, Redis) is unreachable or failed; retrying later may succeed."""
+
+
+class NonceStoreUnavailable(StoreUnavailable):
+    """The nonce cache cannot be reached, so no nonce can be claimed and auth must fail closed."""
+
+
+class SchemaError(StoreError):
+    """The stored data cannot be used by this version or configuration of rpcbridge."""
+
+
+class DuplicateUserError(StoreError):
+    """A user with this name already exists."""
+
+
+class UnknownUserError(StoreError):
+    """No user has this name."""
+
+
+class InvalidUserError(StoreError, ValueError):
+    """A username, API key or scope pattern was refused; the message says why, never the key."""
+
+
+class UserStore(Protocol):
+    """API users and their keys; reads go to the backend each time, so other processes' changes show."""
+
+    async def add_user(self, username: str, key: str | None = None, scopes: Sequence[str] = ()) -> str:
+        """Create an enabled user and return its API key (a new random one when `key` is None)."""
+        ...
+
+    async def get(self, username: str) -> User | None:
+        """The user with this name, or None."""
+        ...
+
+    async def active_keys(self, username: str) -> list[str]:
+        """The user's unrevoked API keys in plain text, oldest first (empty for unknown users)."""
+        ...
+
+    async def list_users(self) -> list[User]:
+        """Every user, ordered by name."""
+        ...
+
+    async def set_enabled(self, username: str, enabled: bool) -> None:
+        """Enable or disable a user; a disabled user cannot authenticate."""
+        ...
+
+    async def set_scopes(self, username: str, scopes: Sequence[str]) -> None:
+        """Replace the user's procedure patterns; empty allows every procedure."""
+        ...
+
+    async def rotate_key(self, username: str, key: str | None = None) -> str:
+        """Add a new active key and return it; older keys stay active until revoked."""
+        ...
+
+    async def revoke_keys(self, username: str, keep_newest: int = 1) -> int:
+        """Revoke all but the `keep_newest` newest active keys; return how many were revoked."""
+        ...
+
+
+class NonceStore(Protocol):
+    """Remembers nonces per user so that a signed request cannot be replayed inside the window."""
+
+    async def claim(self, username: str, nonce: str, ttl_seconds: int) -> bool:
+        """Record the nonce for `ttl_seconds`; False when it was already recorded (a replay).
+
+        Raises NonceStoreUnavailable when the cache cannot be reached.
+        """
+        ...
+
+
+class CallLogSink(Protocol):
+    """Where `CallLogWriter` puts batches: the one method of `CallLogStore` it needs."""
+
+    async def write_many(self, records: Sequence[CallRecord]) -> None:
+        """Store the records atomically (all or none); their `id` fields are ignored."""
+        ...
+
+
+class CallLogStore(CallLogSink, Protocol):
+    """Durable storage of the call log: batches in (`write_many`), queries for the admin UI out."""
+
+    async def query(self, filters: CallFilter, limit: int = 50, offset: int = 0) -> CallPage:
+        """One page of matching records, newest first, with the total number of matches."""
+        ...
+
+    async def get(self, record_id: int) -> CallRecord | None:
+        """The record with this id, or None."""
+        ...
+
+    async def purge_older_than(self, days: float, now: datetime.datetime | None = None) -> int:
+        """Delete records that started more than `days` before `now`; return how many."""
+        ...
+
+
+class AdminStore(Protocol):
+    """The admin UI's password hash (hashing lives in `bridge.auth.passwords`)."""
+
+    async def get_password_hash(self) -> str | None:
+        """The stored hash, or None when no admin password has been set."""
+        ...
+
+    async def set_password_hash(self, password_hash: str) -> None:
+        """Store (replace) the hash."""
+        ...

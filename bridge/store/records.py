@@ -1,0 +1,150 @@
+"""The values stores hold and hand back: `User`, `CallRecord`, and the call-log query types.
+
+Pure data with validation; imports only the standard library and `bridge.errors`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fnmatch
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+INCOMING: Final = "incoming"
+OUTGOING: Final = "outgoing"
+DIRECTIONS: Final = frozenset({INCOMING, OUTGOING})
+
+OK: Final = "ok"
+FAULT: Final = "fault"
+ERROR: Final = "error"
+OUTCOMES: Final = frozenset({OK, FAULT, ERROR})
+
+# Usernames travel inside `Credential=<user>,` and `nonce;timestamp;username`, so they must not
+# contain separators, whitespace or control characters; this ASCII set avoids all of them.
+USERNAME_PATTERN: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}")
+MAX_KEY_LENGTH: Final = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An API user; `scopes` are fnmatch-style procedure patterns, empty meaning every procedure."""
+
+    username: str
+    enabled: bool
+    scopes: tuple[str, ...]
+    created_at: datetime.datetime
+
+    def __str__(self) -> str:
+        return self.username
+
+    def allows(self, procedure: str) -> bool:
+        """True when `procedure` matches one of the scopes (case-sensitively), or there are none."""
+        if not self.scopes:
+            return True
+        return any(fnmatch.fnmatchcase(procedure, pattern) for pattern in self.scopes)
+
+
+def check_username(username: str) -> str:
+    """Return `username` if it is acceptable for a new user, else raise ValueError saying why."""
+    if not isinstance(username, str) or not USERNAME_PATTERN.fullmatch(username):
+        raise ValueError(
+            f"invalid username {username!r}: use 1-128 characters from A-Z a-z 0-9 . _ @ + -, "
+            "starting with a letter or digit"
+        )
+    return username
+
+
+def check_key(key: str) -> str:
+    """Return `key` if it can serve as an API key, else raise ValueError (without echoing it)."""
+    if not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+        raise ValueError(f"an API key must be a non-empty string of at most {MAX_KEY_LENGTH} characters")
+    if key != key.strip() or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in key):
+        raise ValueError("an API key must not contain whitespace at its ends or control characters")
+    return key
+
+
+def check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
+    """Return scopes as a tuple if every pattern is a non-empty string, else raise ValueError."""
+    if isinstance(scopes, str):
+        raise ValueError("scopes must be a sequence of patterns, not one string")
+    result = tuple(scopes)
+    for pattern in result:
+        if not isinstance(pattern, str) or not pattern.strip() or pattern != pattern.strip():
+            raise ValueError(f"invalid scope pattern {pattern!r}")
+    return result
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRecord:
+    """One entry of the call log.
+
+    Args:
+        at: when the call started, timezone-aware.
+        direction: "incoming" (a client called the bridge) or "outgoing" (the legacy adapter
+            called an old server).
+        outcome: "ok", "fault" (an application or bridge fault, `fault_code` set) or "error"
+            (transport, deadline or routing failure, `status` holding the gRPC status name).
+        arguments, result: text already truncated and redacted by the caller, or None.
+        id: assigned by the store; None before the record is written.
+    """
+
+    at: datetime.datetime
+    direction: str
+    protocol: str
+    procedure: str
+    outcome: str
+    duration_ms: float
+    user: str = ""
+    peer: str = ""
+    request_id: str = ""
+    fault_code: int | None = None
+    status: str = ""
+    request_bytes: int = 0
+    response_bytes: int = 0
+    arguments: str | None = None
+    result: str | None = None
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.at.tzinfo is None or self.at.utcoffset() is None:
+            raise ValueError("CallRecord.at must be timezone-aware")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"CallRecord.direction must be one of {sorted(DIRECTIONS)}")
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"CallRecord.outcome must be one of {sorted(OUTCOMES)}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallFilter:
+    """Conditions for a call-log query; None means "any". `since` is inclusive, `until` exclusive.
+
+    `procedure`, `user` and `request_id` match exactly (case-sensitively, alike in every store).
+    """
+
+    procedure: str | None = None
+    user: str | None = None
+    outcome: str | None = None
+    direction: str | None = None
+    request_id: str | None = None
+    since: datetime.datetime | None = None
+    until: datetime.datetime | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("since", "until"):
+            moment = getattr(self, name)
+            if moment is not None and moment.tzinfo is None:
+                raise ValueError(f"CallFilter.{name} must be timezone-aware")
+        if self.outcome is not None and self.outcome not in OUTCOMES:
+            raise ValueError(f"CallFilter.outcome must be one of {sorted(OUTCOMES)}")
+        if self.direction is not None and self.direction not in DIRECTIONS:
+            raise ValueError(f"CallFilter.direction must be one of {sorted(DIRECTIONS)}")
+
+
+@dataclass(frozen=True, slots=True)
+class CallPage:
+    """One page of a call-log query, newest first, with the number of matches over all pages."""
+
+    records: tuple[CallRecord, ...]
+    total: int

@@ -1,0 +1,92 @@
+"""Nonce stores on memory and Redis: claims, replays, per-user scope, expiry, and Redis down."""
+
+from __future__ import annotations
+
+import pytest
+import redis.asyncio as aioredis
+
+from bridge.auth.failures import AuthFailure, Reason
+from bridge.auth.signing import auth_params, credentials_from_params
+from bridge.auth.verifier import Verifier
+from bridge.store.interfaces import NonceStoreUnavailable
+from bridge.store.nonce_stores import MemoryNonceStore, RedisNonceStore, nonce_key
+from bridge.store.sql_stores import SqlUserStore
+from tests.integration.stores.conftest import REDIS_URL
+
+NONCE = "nonce-0123456789abcdef"
+CLOSED_PORT_URL = "redis://:hunter2@127.0.0.1:1/0"
+
+
+async def test_first_claim_wins_and_repeats_are_replays(
+    nonce_store: MemoryNonceStore | RedisNonceStore,
+) -> None:
+    """Claiming a nonce succeeds once; claiming it again reports a replay."""
+    assert await nonce_store.claim("alice", NONCE, 60) is True
+    assert await nonce_store.claim("alice", NONCE, 60) is False
+
+
+async def test_nonces_are_per_user(nonce_store: MemoryNonceStore | RedisNonceStore) -> None:
+    """The same nonce can be claimed once by each user."""
+    assert await nonce_store.claim("alice", NONCE, 60) is True
+    assert await nonce_store.claim("bob", NONCE, 60) is True
+
+
+async def test_keys_cannot_collide_across_separators(nonce_store: MemoryNonceStore | RedisNonceStore) -> None:
+    """("a:b", "c...") and ("a", "b:c...") are different claims although their text joins alike."""
+    assert nonce_key("a:b", "c0123456789abcdef") != nonce_key("a", "b:c0123456789abcdef")
+    assert await nonce_store.claim("a:b", "c0123456789abcdef", 60) is True
+    assert await nonce_store.claim("a", "b:c0123456789abcdef", 60) is True
+
+
+async def test_memory_claims_expire_after_their_ttl() -> None:
+    """In memory, a nonce can be claimed again once its TTL has passed, and expired ones are pruned."""
+    now = [1000.0]
+    store = MemoryNonceStore(clock=lambda: now[0])
+    assert await store.claim("alice", NONCE, 30) is True
+    now[0] += 29
+    assert await store.claim("alice", NONCE, 30) is False
+    now[0] += 2
+    assert await store.claim("alice", "another-nonce-0123456", 30) is True
+    assert len(store) == 1
+    assert await store.claim("alice", NONCE, 30) is True
+
+
+@pytest.mark.redis
+async def test_redis_claim_sets_the_ttl(redis_prefix: str) -> None:
+    """In Redis, a claimed nonce's key carries the requested expiry, under the configured prefix."""
+    store = RedisNonceStore(REDIS_URL, prefix=redis_prefix)
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        assert await store.claim("alice", NONCE, 120) is True
+        ttl = await client.ttl(redis_prefix + nonce_key("alice", NONCE))
+        assert 0 < ttl <= 120
+    finally:
+        await client.aclose()
+        await store.aclose()
+
+
+async def test_redis_down_raises_a_clear_error() -> None:
+    """With Redis unreachable, a claim raises NonceStoreUnavailable naming the server but not its password."""
+    store = RedisNonceStore(CLOSED_PORT_URL, timeout=1.0)
+    try:
+        with pytest.raises(NonceStoreUnavailable) as caught:
+            await store.claim("alice", NONCE, 60)
+    finally:
+        await store.aclose()
+    message = str(caught.value)
+    assert "nonce store unavailable" in message
+    assert "127.0.0.1:1" in message
+    assert "hunter2" not in message
+
+
+async def test_redis_down_makes_authentication_fail_closed(users: SqlUserStore) -> None:
+    """A correctly signed call is refused (reason nonce_store_unavailable) when Redis is unreachable."""
+    key = await users.add_user("alice")
+    store = RedisNonceStore(CLOSED_PORT_URL, timeout=1.0)
+    try:
+        creds, _ = credentials_from_params(auth_params("alice", key))
+        with pytest.raises(AuthFailure) as caught:
+            await Verifier(users, store).verify(creds, "echo")
+    finally:
+        await store.aclose()
+    assert caught.value.reason is Reason.NONCE_STORE_UNAVAILABLE
