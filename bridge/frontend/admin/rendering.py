@@ -1,0 +1,79 @@
+"""Turns the admin console's Jinja2 templates into HTML responses with safe headers.
+
+Templates live in `templates/` next to this module and are autoescaped; the stylesheet in
+`static/admin.css` is served by the console itself, so the Content-Security-Policy can forbid
+inline scripts and styles altogether.
+"""
+
+from __future__ import annotations
+
+import datetime
+from importlib import resources
+from typing import Any, Final
+
+import jinja2
+from aiohttp import web
+
+from bridge.frontend.admin.sessions import CSRF_FIELD, Session, SessionSigner
+
+STYLESHEET_PATH: Final = "/static/admin.css"
+# The session the access guard (or the login page) found for this request.
+SESSION: Final = web.RequestKey("admin_session", Session)
+# No scripts at all; styles only from our own stylesheet; forms post only to ourselves.
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    # Pages hold API keys (once) and call arguments: keep them out of every cache.
+    "Cache-Control": "no-store",
+}
+
+
+def format_time(moment: datetime.datetime | None) -> str:
+    """A timestamp as UTC with milliseconds, e.g. `2025-01-02 03:04:05.678 UTC`."""
+    if moment is None:
+        return ""
+    utc = moment.astimezone(datetime.UTC)
+    return utc.strftime("%Y-%m-%d %H:%M:%S.") + f"{utc.microsecond // 1000:03d} UTC"
+
+
+class PageRenderer:
+    """Renders a named template with the context every page shares (nav, CSRF token)."""
+
+    def __init__(self, signer: SessionSigner) -> None:
+        self._signer = signer
+        self._env = jinja2.Environment(
+            loader=jinja2.PackageLoader("bridge.frontend.admin", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._env.filters["time"] = format_time
+        self._env.globals["csrf_field"] = CSRF_FIELD
+        self._env.globals["stylesheet"] = STYLESHEET_PATH
+        self.stylesheet = resources.files("bridge.frontend.admin").joinpath("static/admin.css").read_bytes()
+
+    def render(self, request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
+        """An HTML response from `templates/<template>`, with the request's session CSRF token."""
+        session = request.get(SESSION)
+        csrf_token = self._signer.csrf_token(session) if session is not None else ""
+        logged_in = session is not None and session.logged_in
+        context.setdefault("section", "")
+        html = self._env.get_template(template).render(csrf_token=csrf_token, logged_in=logged_in, **context)
+        return web.Response(
+            text=html, status=status, content_type="text/html", charset="utf-8", headers=SECURITY_HEADERS
+        )
+
+    async def serve_stylesheet(self, request: web.Request) -> web.Response:
+        """GET /static/admin.css."""
+        return web.Response(
+            body=self.stylesheet,
+            content_type="text/css",
+            charset="utf-8",
+            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+        )

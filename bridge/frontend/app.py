@@ -1,0 +1,49 @@
+"""The frontend's aiohttp application: routes, typed state and lifecycle, assembled in one place.
+
+Only `bridge.frontend` imports aiohttp (DESIGN.md, Layout). Handlers receive their dependencies
+when they are built here; the `AppKey`s below expose the same objects to other handlers and tests.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import web
+
+from bridge.calls import Invoker
+from bridge.frontend.dispatch import Dispatcher
+from bridge.frontend.health import HealthEndpoints
+from bridge.frontend.metrics import FrontendMetrics
+from bridge.frontend.request_log import request_envelope
+from bridge.frontend.rpc_endpoint import RPC_PATHS, RpcEndpoint
+from bridge.settings import Settings
+
+SETTINGS: Final = web.AppKey("settings", Settings)
+INVOKER: Final = web.AppKey("invoker", Invoker)
+DISPATCHER: Final = web.AppKey("dispatcher", Dispatcher)
+METRICS: Final = web.AppKey("metrics", FrontendMetrics)
+HEALTH: Final = web.AppKey("health", HealthEndpoints)
+
+
+def create_app(settings: Settings, invoker: Invoker) -> web.Application:
+    """Build the frontend application that answers RPC, health and metrics requests through `invoker`."""
+    # client_max_size bounds any handler that calls request.read(); the RPC routes read the
+    # stream themselves so that an oversized body gets a protocol fault, not an HTML 413.
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[request_envelope])
+    dispatcher = Dispatcher(invoker, settings.limits)
+    metrics = FrontendMetrics()
+    health = HealthEndpoints(invoker)
+    app[SETTINGS] = settings
+    app[INVOKER] = invoker
+    app[DISPATCHER] = dispatcher
+    app[METRICS] = metrics
+    app[HEALTH] = health
+    app.cleanup_ctx.append(health.lifecycle)
+
+    rpc = RpcEndpoint(settings, dispatcher, metrics)
+    for path in RPC_PATHS:
+        app.router.add_post(path, rpc.handle)
+    app.router.add_get("/healthz", health.alive)
+    app.router.add_get("/readyz", health.ready)
+    app.router.add_get("/metrics", metrics.handle)
+    return app

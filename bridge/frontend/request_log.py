@@ -1,0 +1,115 @@
+"""The request id and the one canonical log line of every HTTP request, as one aiohttp middleware.
+
+Logs to "rpcbridge.frontend" and configures no handlers (the CLI does that). Handlers add their
+RPC facts to the line through `RPC_SUMMARY`; the middleware writes it once the response is known.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+logger = logging.getLogger("rpcbridge.frontend")
+
+REQUEST_ID_HEADER: Final = "X-Request-Id"
+
+# A client's request id is kept when it is 1..128 printable ASCII characters; a longer or stranger
+# one could bloat or forge log lines, so the frontend makes its own instead.
+_ACCEPTABLE_REQUEST_ID: Final = re.compile(r"[\x20-\x7e]{1,128}")
+_UNPRINTABLE: Final = re.compile(r"[^\x20-\x7e]")
+_PROCEDURES_SHOWN: Final = 5
+# nginx's number for "client closed the request before the response was sent".
+_CLIENT_CLOSED_REQUEST: Final = 499
+
+
+@dataclass(slots=True)
+class RpcSummary:
+    """What an RPC handler tells the log line about one request."""
+
+    protocol: str = "-"
+    procedures: tuple[str, ...] = ()
+    outcome: str = "-"
+
+
+REQUEST_ID: Final = web.RequestKey("request_id", str)
+RPC_SUMMARY: Final = web.RequestKey("rpc_summary", RpcSummary)
+
+
+def request_id_from(header: str | None) -> str:
+    """The client's `X-Request-Id` when acceptable, else a fresh uuid4 in hex."""
+    if header is not None and _ACCEPTABLE_REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
+def loggable(text: str, limit: int = 100) -> str:
+    """Client-supplied text made safe for one log line: printable ASCII only, at most `limit` chars."""
+    cleaned = _UNPRINTABLE.sub("?", text[: limit + 1])
+    return cleaned if len(cleaned) <= limit else cleaned[:limit] + "..."
+
+
+def procedures_field(names: Sequence[str]) -> str:
+    """The procedures of a request for the log line: the first few, then how many more."""
+    if not names:
+        return "-"
+    shown = ",".join(loggable(name) for name in names[:_PROCEDURES_SHOWN])
+    hidden = len(names) - _PROCEDURES_SHOWN
+    return f"{shown},+{hidden} more" if hidden > 0 else shown
+
+
+@web.middleware
+async def request_envelope(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request its id, echo it in `X-Request-Id`, and write the canonical log line.
+
+    The last line of defence too: an exception no handler caught becomes a bare 500 without a
+    traceback (RPC handlers answer in their protocol long before this point).
+    """
+    request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
+    request[REQUEST_ID] = request_id
+    started = time.perf_counter()
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers[REQUEST_ID_HEADER] = request_id
+        _write_line(request, exc.status, started)
+        raise
+    except asyncio.CancelledError:
+        _write_line(request, _CLIENT_CLOSED_REQUEST, started)
+        raise
+    except Exception:
+        logger.exception("unhandled error in %s request_id=%s", loggable(request.path), request_id)
+        response = web.Response(status=500, text="Internal Server Error\n")
+    if not response.prepared:
+        response.headers[REQUEST_ID_HEADER] = request_id
+    _write_line(request, response.status, started)
+    return response
+
+
+def _write_line(request: web.Request, status: int, started: float) -> None:
+    """Write the one INFO line for this request, with its fields also passed as `extra`."""
+    summary = request.get(RPC_SUMMARY) or RpcSummary()
+    fields = {
+        "request_id": request[REQUEST_ID],
+        "http_method": request.method,
+        "http_path": loggable(request.path, 200),
+        "http_status": status,
+        "protocol": summary.protocol,
+        "procedures": procedures_field(summary.procedures),
+        "outcome": summary.outcome,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+    logger.info(
+        "%(http_method)s %(http_path)s %(http_status)d request_id=%(request_id)s protocol=%(protocol)s "
+        "procedures=%(procedures)s outcome=%(outcome)s duration_ms=%(duration_ms).1f",
+        fields,
+        extra=fields,
+    )
