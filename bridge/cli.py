@@ -17,20 +17,23 @@ from bridge.errors import ConfigError
 from bridge.observability import configure_logging
 from bridge.settings import Settings, load_settings
 from bridge.supervisor import run_up
+from bridge.user_commands import add_user_commands, run_user_command
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rpcbridge", description="XML-RPC / JSON-RPC / gRPC bridge")
     commands = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, help="TOML settings file")
+    common.add_argument("--data-dir", type=Path, help="where the embedded stores live")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.add_argument("--config", type=Path, help="TOML settings file")
-        sub.add_argument("--data-dir", type=Path, help="where the embedded stores live")
-        return sub
+        return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
 
     up = command("up", "start sidecar, frontend and workers as one local deployment")
-    up.add_argument("--worker", action="append", default=[], metavar="TARGET", help="module[:attr] or file.py[:attr]")
+    up.add_argument(
+        "--worker", action="append", default=[], metavar="TARGET", help="module[:attr] or file.py[:attr]"
+    )
     up.add_argument("--http-port", type=int)
     up.add_argument("--grpc-port", type=int)
     up.add_argument("--admin-port", type=int)
@@ -41,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
 
     sidecar = command("sidecar", "serve the gRPC proxy, catalogue and admin site")
-    sidecar.add_argument("--worker", action="append", dest="workers", metavar="HOST:PORT", help="a worker address")
+    sidecar.add_argument(
+        "--worker", action="append", dest="workers", metavar="HOST:PORT", help="a worker address"
+    )
     sidecar.add_argument("--grpc-port", type=int)
     sidecar.add_argument("--admin-port", type=int)
     sidecar.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
@@ -50,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     frontend.add_argument("--sidecar", dest="sidecar_target", metavar="HOST:PORT")
     frontend.add_argument("--http-port", type=int)
     frontend.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+    add_user_commands(commands, common)
     return parser
 
 
@@ -81,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level, args.command)
         if args.command == "up":
             return asyncio.run(run_up(settings, args.config, args.worker))
+        if args.command in ("users", "admin"):
+            return asyncio.run(run_user_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
         # loads the stores.
         from bridge import roles

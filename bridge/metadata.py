@@ -23,6 +23,8 @@ AUTH_METHOD: Final = "rpcbridge-auth-method"
 AUTH_PATH: Final = "rpcbridge-auth-path"
 AUTH_BODY_SHA256: Final = "rpcbridge-auth-body-sha256"
 PEER: Final = "rpcbridge-peer"
+# The frontend's random id for one HTTP request: credentials are checked once per request.
+HTTP_SCOPE: Final = "rpcbridge-http-scope"
 
 
 def as_dict(metadata: Iterable[tuple[str, str | bytes]] | None) -> dict[str, str]:

@@ -6,19 +6,30 @@ The only place where the gRPC package (`bridge.rpc`) and the HTTP package (`brid
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
+from bridge.auth.verifier import Verifier
+from bridge.frontend.admin.console import AdminConsole
 from bridge.frontend.admin_site import create_admin_app, start_admin_site
 from bridge.frontend.server import serve as serve_frontend
 from bridge.readiness import announce
+from bridge.rpc.payload_text import render_payload
 from bridge.rpc.sidecar_client import SidecarClient
 from bridge.rpc.sidecar_server import SidecarService, start_sidecar_server
+from bridge.rpc.values import lift_leading_params
 from bridge.rpc.worker_pool import WorkerPool
 from bridge.rpc.worker_server import serve_worker
 from bridge.settings import Settings
+from bridge.sidecar.authentication import AuthenticateCalls
+from bridge.sidecar.call_recording import RecordCalls
 from bridge.sidecar.catalogue import Catalogue
+from bridge.sidecar.interception import Interceptor
 from bridge.sidecar.metrics import SidecarMetrics
-from bridge.sidecar.observation import ObserveCalls, write_access_line
+from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
+from bridge.sidecar.retention import purge_forever
+from bridge.store.call_log_writer import CallLogWriter
+from bridge.store.factory import open_stores
 from bridge.targets import load_worker
 
 
@@ -33,21 +44,45 @@ async def run_worker(settings: Settings, target: str, listen: str, ready_file: P
 
 
 async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
-    """Serve the sidecar (gRPC proxy and admin site) until cancelled."""
+    """Serve the sidecar (gRPC proxy, interceptors, stores and admin site) until cancelled."""
     catalogue = Catalogue()
     pool = WorkerPool(catalogue, settings.workers, settings.worker_secret, settings.catalogue_refresh_seconds)
     metrics = SidecarMetrics()
-    service = SidecarService(pool, [ObserveCalls([write_access_line, metrics.observe])], settings.max_timeout)
-    await pool.start()
-    server = await start_sidecar_server(service, f"{settings.grpc_host}:{settings.grpc_port}")
-    admin = await start_admin_site(create_admin_app(metrics.registry), settings.admin_host, settings.admin_port)
-    announce(ready_file, role="sidecar", grpc=server.address, admin=admin.url)
-    try:
+    async with contextlib.AsyncExitStack() as stack:
+        stores = await open_stores(settings)
+        stack.push_async_callback(stores.close)
+        writer = CallLogWriter(stores.call_log)
+        await writer.start()
+        stack.push_async_callback(writer.aclose)
+        metrics.watch_call_log(lambda: writer.queue_depth, lambda: writer.dropped)
+        sinks: list[SummarySink] = [write_access_line, metrics.observe]
+        if settings.log_incoming:
+            render = render_payload if settings.log_arguments else None
+            sinks.append(RecordCalls(writer.record, catalogue.describe, render))
+        verifier = Verifier(stores.users, stores.nonces, settings.auth_skew_seconds)
+        interceptors: list[Interceptor] = [
+            ObserveCalls(sinks),
+            AuthenticateCalls(verifier, catalogue.describe, lift_leading_params, metrics.auth_failed),
+        ]
+        purging = asyncio.create_task(purge_forever(stores.call_log, settings.log_retention_days))
+        stack.callback(purging.cancel)
+        await pool.start()
+        stack.push_async_callback(pool.aclose)
+        service = SidecarService(pool, interceptors, settings.max_timeout)
+        server = await start_sidecar_server(service, f"{settings.grpc_host}:{settings.grpc_port}")
+        stack.push_async_callback(server.stop)
+        console = AdminConsole(
+            users=stores.users,
+            call_log=stores.call_log,
+            admin=stores.admin,
+            workers=catalogue.workers,
+            describe=catalogue.describe,
+        )
+        admin_app = create_admin_app(metrics.registry, console)
+        admin = await start_admin_site(admin_app, settings.admin_host, settings.admin_port)
+        stack.push_async_callback(admin.stop)
+        announce(ready_file, role="sidecar", grpc=server.address, admin=admin.url)
         await asyncio.Event().wait()
-    finally:
-        await server.stop()
-        await admin.stop()
-        await pool.aclose()
 
 
 async def run_frontend(settings: Settings, ready_file: Path | None) -> None:

@@ -10,22 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import secrets
 import signal
 import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bridge.errors import ConfigError
 from bridge.readiness import read_announcement
-from bridge.settings import Settings
+from bridge.settings import ENV_PREFIX, Settings
 
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 10.0
+WORKER_SECRET_VARIABLE = ENV_PREFIX + "WORKER_SECRET"
 
 
 @dataclass
@@ -41,11 +44,18 @@ class ChildFailed(Exception):
     """A child exited or did not get ready during start-up."""
 
 
-async def _spawn(name: str, args: Sequence[str], ready_file: Path) -> Child:
+async def _spawn(name: str, args: Sequence[str], ready_file: Path, env: Mapping[str, str]) -> Child:
     # A session of its own: a terminal's Ctrl-C reaches only the supervisor, which then stops
     # the children in order.
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bridge", *args, "--ready-file", str(ready_file), start_new_session=True
+        sys.executable,
+        "-m",
+        "bridge",
+        *args,
+        "--ready-file",
+        str(ready_file),
+        start_new_session=True,
+        env=env,
     )
     return Child(name, process, ready_file)
 
@@ -96,6 +106,17 @@ async def _stop(children: Sequence[Child]) -> None:
                 await child.process.wait()
 
 
+def child_environment(settings: Settings) -> dict[str, str]:
+    """The children's environment: ours, plus a fresh worker secret when none is configured.
+
+    With the secret, workers accept only calls that come through this deployment's sidecar.
+    """
+    env = dict(os.environ)
+    if not settings.worker_secret:
+        env[WORKER_SECRET_VARIABLE] = secrets.token_hex(32)
+    return env
+
+
 def _settings_flags(settings: Settings, config_file: Path | None) -> list[str]:
     flags = ["--data-dir", str(settings.data_dir)]
     return flags + (["--config", str(config_file)] if config_file is not None else [])
@@ -115,6 +136,7 @@ async def run_up(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     common = _settings_flags(settings, config_file)
+    env = child_environment(settings)
     workers: list[Child] = []
     servers: list[Child] = []
     with tempfile.TemporaryDirectory(prefix="rpcbridge-up-") as scratch:
@@ -122,16 +144,18 @@ async def run_up(
         try:
             for index, target in enumerate(worker_targets):
                 args = ["worker", target, "--listen", "127.0.0.1:0", *common]
-                workers.append(await _spawn(f"worker {target}", args, ready_dir / f"worker{index}.json"))
+                workers.append(await _spawn(f"worker {target}", args, ready_dir / f"worker{index}.json", env))
             addresses = [(await _wait_ready(child))["address"] for child in workers]
             sidecar_args = ["sidecar", "--grpc-port", str(settings.grpc_port)]
             sidecar_args += ["--admin-port", str(settings.admin_port), *common]
             for address in addresses:
                 sidecar_args += ["--worker", address]
-            servers.append(await _spawn("sidecar", sidecar_args, ready_dir / "sidecar.json"))
+            servers.append(await _spawn("sidecar", sidecar_args, ready_dir / "sidecar.json", env))
             sidecar = await _wait_ready(servers[0])
             frontend_args = ["frontend", "--sidecar", sidecar["grpc"], "--http-port", str(settings.http_port)]
-            servers.insert(0, await _spawn("frontend", [*frontend_args, *common], ready_dir / "frontend.json"))
+            servers.insert(
+                0, await _spawn("frontend", [*frontend_args, *common], ready_dir / "frontend.json", env)
+            )
             frontend = await _wait_ready(servers[0])
             await _wait_http_ready(f"{frontend['url']}/readyz", [*servers, *workers])
         except ChildFailed as exc:
@@ -158,6 +182,8 @@ async def _supervise(children: Sequence[Child], stop: asyncio.Event, say: Callab
     if stop.is_set() and not died:
         return 0
     for child in died:
-        say(f"rpcbridge: {child.name} (pid {child.process.pid}) exited with status {child.process.returncode}")
+        say(
+            f"rpcbridge: {child.name} (pid {child.process.pid}) exited with status {child.process.returncode}"
+        )
     say("rpcbridge: stopping the rest of the deployment")
     return 1

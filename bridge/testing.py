@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -83,6 +84,7 @@ class Deployment:
     sidecar: RunningProcess
     frontend: RunningProcess
     scratch: Path
+    env: dict[str, str] = field(default_factory=dict)
     extra: list[RunningProcess] = field(default_factory=list)
 
     @property
@@ -124,6 +126,8 @@ def deployment(
     scratch: Path | None = None,
 ) -> Iterator[Deployment]:
     """Start workers, a sidecar and a frontend on kernel-chosen ports; stop them all afterwards."""
+    # Like `rpcbridge up`: workers trust only this deployment's sidecar.
+    env = {"RPCBRIDGE_WORKER_SECRET": secrets.token_hex(16), **(env or {})}
     with contextlib.ExitStack() as stack:
         if scratch is None:
             scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rpcbridge-test-")))
@@ -131,7 +135,9 @@ def deployment(
         started: list[RunningProcess] = []
         try:
             for target in worker_targets:
-                started.append(start_role("worker", [target, "--listen", "127.0.0.1:0", *common], scratch, env))
+                started.append(
+                    start_role("worker", [target, "--listen", "127.0.0.1:0", *common], scratch, env)
+                )
             sidecar_args = ["--grpc-port", "0", "--admin-port", "0", *common]
             for worker in started:
                 sidecar_args += ["--worker", worker.facts["address"]]
@@ -144,7 +150,7 @@ def deployment(
             for process in reversed(started):
                 process.stop()
             raise
-        running = Deployment(started[:-2], sidecar, frontend, scratch)
+        running = Deployment(started[:-2], sidecar, frontend, scratch, env)
         try:
             yield running
         finally:

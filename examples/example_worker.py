@@ -12,7 +12,7 @@ import datetime
 import decimal
 from typing import Any
 
-from bridge import Fault, Worker
+from bridge import Caller, Fault, Worker
 
 worker = Worker()
 
@@ -128,3 +128,15 @@ def hello_v1(name: str) -> str:
 def hello_v2(name: str, greeting: str = "Hello") -> str:
     """Greet with a chosen greeting, API version 2 only."""
     return f"{greeting}, {name}!"
+
+
+@worker.procedure(name="account.whoami", auth=True)
+def whoami(user: Caller) -> str:
+    """Return the name of the authenticated caller (auth=True: the caller comes first)."""
+    return str(user)
+
+
+@worker.procedure(name="account.transfer", auth=True, sensitive=["pin"])
+def transfer(user: Caller, amount: int, pin: str) -> dict:
+    """Pretend to move money; `pin` is declared sensitive and never written to the call log."""
+    return {"by": user.username, "amount": amount}

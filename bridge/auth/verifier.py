@@ -72,8 +72,13 @@ class Verifier:
         self._skew = skew_seconds
         self._clock = clock
 
-    async def verify(self, creds: Credentials, procedure: str) -> User:
-        """The user the credentials prove, allowed to call `procedure`; else raise AuthFailure."""
+    async def verify(self, creds: Credentials, procedure: str, scope: str = "") -> User:
+        """The user the credentials prove, allowed to call `procedure`; else raise AuthFailure.
+
+        Args:
+            scope: the frontend's random id for the HTTP request; the same nonce is accepted again
+                within one scope, so a batch or multicall signed once is checked once.
+        """
         check_shape(creds)
         now = self._clock()
         timestamp = int(creds.timestamp)
@@ -94,7 +99,7 @@ class Verifier:
         # Hold the nonce until the timestamp leaves the window, plus a second for rounding.
         ttl = max(1, math.ceil(timestamp + self._skew - now) + 1)
         try:
-            fresh = await self._nonces.claim(user.username, creds.nonce, ttl)
+            fresh = await self._nonces.claim(user.username, creds.nonce, ttl, scope)
         except NonceStoreUnavailable as exc:
             raise AuthFailure(Reason.NONCE_STORE_UNAVAILABLE, str(exc)) from exc
         if not fresh:

@@ -6,12 +6,16 @@ the request id itself is assigned by `request_log`, which echoes it on the respo
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
+import secrets
 from typing import Final
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
+from bridge import metadata
+from bridge.auth.signing import parse_authorization
 from bridge.calls import CallContext
 from bridge.errors import Fault
 from bridge.faults import INVALID_REQUEST, fault
@@ -57,4 +61,25 @@ def context_for(request: web.Request, protocol: str, settings: Settings) -> Call
         api_version=int(request.match_info.get("version", "0")),
         protocol=protocol,
         peer=request.remote or "",
+        # A secret, random id for this HTTP request: the sidecar accepts one nonce again within
+        # it, so a batch or multicall signed once is checked once (DESIGN.md, Security).
+        extra={metadata.HTTP_SCOPE: secrets.token_hex(16)},
     )
+
+
+def with_credentials(context: CallContext, request: web.Request, body: bytes) -> CallContext | Fault:
+    """Add the header-form credentials (`Authorization: RPCBRIDGE-HMAC-SHA256 ...`), if sent.
+
+    The signature covers the method, the path as sent (without the query) and the body's SHA-256,
+    so the sidecar can reject a tampered body. A malformed header is refused here.
+    """
+    header = request.headers.get(hdrs.AUTHORIZATION)
+    if header is None:
+        return context
+    try:
+        creds = parse_authorization(
+            header, method=request.method, path=request.raw_path.partition("?")[0], body=body
+        )
+    except Fault as refused:
+        return refused
+    return dataclasses.replace(context, credentials=creds)

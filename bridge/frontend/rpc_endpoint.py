@@ -15,7 +15,7 @@ from aiohttp import hdrs, web
 
 from bridge.errors import Fault
 from bridge.faults import REQUEST_TOO_LARGE, fault
-from bridge.frontend.call_context import context_for
+from bridge.frontend.call_context import context_for, with_credentials
 from bridge.frontend.dispatch import Dispatcher, Exchange, WireProtocol, internal_error
 from bridge.frontend.metrics import FrontendMetrics
 from bridge.frontend.negotiation import ACCEPTED_MEDIA_TYPES, UNSUPPORTED_MEDIA_TYPE_TEXT, protocol_for
@@ -98,4 +98,7 @@ class RpcEndpoint:
         body = await read_body(request, self.settings.max_body_bytes)
         if isinstance(body, Fault):
             return protocol.refuse(body)
+        context = with_credentials(context, request, body)
+        if isinstance(context, Fault):
+            return protocol.refuse(context)
         return await protocol.exchange(body, context, self.dispatcher)

@@ -10,11 +10,11 @@ import logging
 
 import grpc
 
+from bridge import metadata
 from bridge.calls import Call, CallContext, Outcome
 from bridge.errors import Fault, Status
 from bridge.faults import VALUE_NOT_REPRESENTABLE, fault, fault_for_status
 from bridge.procedures import ProcedureInfo
-from bridge.rpc import metadata
 from bridge.rpc.channels import open_channel
 from bridge.rpc.descriptors import message_to_info
 from bridge.rpc.values import call_to_request, response_to_outcome
@@ -72,7 +72,7 @@ class SidecarClient:
         """Run one call through the sidecar."""
         try:
             request = call_to_request(call, context.api_version, context.protocol)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:  # a value, or a name, protobuf cannot carry
             return fault(VALUE_NOT_REPRESENTABLE, data=str(exc))
         try:
             response = await self._invoke(

@@ -13,8 +13,8 @@ from typing import Any
 
 import grpc
 
+from bridge import metadata
 from bridge.errors import Status
-from bridge.rpc import metadata
 from bridge.rpc.descriptors import info_to_message
 from bridge.rpc.servers import RunningServer, start_server
 from bridge.rpc.worker_pool import WorkerPool

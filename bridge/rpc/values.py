@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from google.protobuf import struct_pb2
+from google.protobuf.message import DecodeError
 
 from bridge.calls import Call, Outcome, Success
 from bridge.errors import Fault
@@ -26,7 +27,10 @@ _EPOCH: Final = datetime.datetime(1970, 1, 1)
 def to_value(value: Any) -> value_pb2.Value:
     """Encode one neutral value; raises TypeError for a value outside the neutral types."""
     message = value_pb2.Value()
-    _fill(message, value, 0)
+    try:
+        _fill(message, value, 0)
+    except UnicodeEncodeError as exc:  # JSON may carry lone surrogates; protobuf strings may not
+        raise TypeError("a string holds a lone surrogate, which is not Unicode text") from exc
     return message
 
 
@@ -145,6 +149,22 @@ def outcome_to_response(outcome: Outcome) -> worker_pb2.InvokeResponse:
     if outcome.data is not None:
         fault.data.CopyFrom(to_value(outcome.data))
     return worker_pb2.InvokeResponse(fault=fault)
+
+
+def lift_leading_params(request: bytes, count: int) -> tuple[list[Any], bytes]:
+    """Take the first `count` positional params out of serialized InvokeRequest bytes.
+
+    Raises ValueError when the request does not parse or has fewer positional params.
+    """
+    try:
+        message = worker_pb2.InvokeRequest.FromString(request)
+    except DecodeError as exc:
+        raise ValueError("malformed InvokeRequest") from exc
+    if message.by_name or len(message.params) < count:
+        raise ValueError(f"expected at least {count} positional params")
+    leading = [from_value(item) for item in message.params[:count]]
+    del message.params[:count]
+    return leading, message.SerializeToString()
 
 
 def response_to_outcome(response: worker_pb2.InvokeResponse) -> Outcome:

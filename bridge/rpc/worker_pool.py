@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 
 import grpc
 
+from bridge import metadata
 from bridge.errors import Status
-from bridge.rpc import metadata
 from bridge.rpc.channels import open_channel
 from bridge.rpc.descriptors import message_to_info
 from bridge.sidecar.catalogue import Catalogue
@@ -91,13 +91,17 @@ class WorkerPool:
                 log.exception("catalogue refresh failed")
 
     async def invoke(
-        self, address: str, request: bytes, extra: Sequence[tuple[str, str]], timeout: float | None
+        self, address: str, request: bytes, extra: Sequence[tuple[str, str]], deadline: float | None
     ) -> bytes | tuple[Status, str]:
-        """Send serialized InvokeRequest bytes to one worker; bytes back, or the failure status."""
+        """Send serialized InvokeRequest bytes to one worker; bytes back, or the failure status.
+
+        Args:
+            deadline: seconds the worker has, passed on as the gRPC deadline (None: no deadline).
+        """
         connection = self._connections[address]
         try:
             response: bytes = await connection.invoke(
-                request, timeout=timeout, metadata=[*self._proof(), *extra]
+                request, timeout=deadline, metadata=[*self._proof(), *extra]
             )
         except grpc.aio.AioRpcError as exc:
             status = Status(exc.code().value[0])

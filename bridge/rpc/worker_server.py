@@ -14,9 +14,9 @@ from typing import Any
 
 import grpc
 
+from bridge import metadata
 from bridge.calls import Outcome
 from bridge.faults import INTERNAL_ERROR, fault
-from bridge.rpc import metadata
 from bridge.rpc.descriptors import info_to_message
 from bridge.rpc.servers import RunningServer, start_server
 from bridge.rpc.values import outcome_to_response, request_to_call
@@ -43,7 +43,7 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
             await context.abort(grpc.StatusCode.UNAUTHENTICATED, "calls must come through the sidecar")
         return received
 
-    async def Invoke(  # noqa: N802 -- the generated servicer's method name
+    async def Invoke(
         self, request: worker_pb2.InvokeRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> worker_pb2.InvokeResponse:
         """Run one procedure; faults and crashes come back inside the reply with status OK."""
@@ -62,7 +62,7 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
             )
             return outcome_to_response(fault(INTERNAL_ERROR))
 
-    async def ListProcedures(  # noqa: N802 -- the generated servicer's method name
+    async def ListProcedures(
         self, request: worker_pb2.ListProceduresRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> worker_pb2.ListProceduresResponse:
         """Describe the procedures, filtered by API version when one is given."""

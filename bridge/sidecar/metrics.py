@@ -5,8 +5,11 @@ Pure of transport; the admin web app exposes the registry at `/metrics`.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from collections.abc import Callable
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from bridge.auth.failures import AuthFailure
 from bridge.errors import Status
 from bridge.sidecar.observation import CallSummary
 
@@ -33,6 +36,32 @@ class SidecarMetrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+
+        self.auth_failures = Counter(
+            "rpcbridge_sidecar_auth_failures",
+            "Refused authentications, by reason (the client sees only unauthenticated / forbidden).",
+            ["reason"],
+            registry=self.registry,
+        )
+
+    def auth_failed(self, failure: AuthFailure) -> None:
+        """Count one refused authentication."""
+        self.auth_failures.labels(failure.reason.value).inc()
+
+    def watch_call_log(self, queue_depth: Callable[[], float], dropped: Callable[[], float]) -> None:
+        """Expose the call-log writer's queue depth and its running total of dropped records."""
+        depth = Gauge(
+            "rpcbridge_call_log_queue_depth",
+            "Call-log records waiting to be written.",
+            registry=self.registry,
+        )
+        depth.set_function(queue_depth)
+        lost = Gauge(
+            "rpcbridge_call_log_dropped_records",
+            "Call-log records dropped since start because the buffer was full (a running total).",
+            registry=self.registry,
+        )
+        lost.set_function(dropped)
 
     def observe(self, summary: CallSummary) -> None:
         """Count one call (a sink for `ObserveCalls`)."""

@@ -29,7 +29,7 @@ class CallSummary:
     fault_code: int | None
     status: Status
     duration: float
-    response_bytes: int
+    response: bytes
 
 
 class SummarySink(Protocol):
@@ -51,7 +51,7 @@ def summarize(call: ProxiedCall, reply: ProxyReply, started_at: float, duration:
         except WireError:
             fault_code = None
         outcome = "ok" if fault_code is None else "fault"
-    return CallSummary(started_at, call, outcome, fault_code, reply.status, duration, len(reply.response))
+    return CallSummary(started_at, call, outcome, fault_code, reply.status, duration, reply.response)
 
 
 def write_access_line(summary: CallSummary) -> None:
@@ -70,7 +70,7 @@ def write_access_line(summary: CallSummary) -> None:
         summary.status.name,
         summary.duration * 1000,
         len(call.request),
-        summary.response_bytes,
+        len(summary.response),
     )
 
 

@@ -90,8 +90,10 @@ class UserStore(Protocol):
 class NonceStore(Protocol):
     """Remembers nonces per user so that a signed request cannot be replayed inside the window."""
 
-    async def claim(self, username: str, nonce: str, ttl_seconds: int) -> bool:
+    async def claim(self, username: str, nonce: str, ttl_seconds: int, scope: str = "") -> bool:
         """Record the nonce for `ttl_seconds`; False when it was already recorded (a replay).
+
+        A repeated claim with the same non-empty `scope` (one HTTP request) succeeds.
 
         Raises NonceStoreUnavailable when the cache cannot be reached.
         """

@@ -1,7 +1,11 @@
 """Nonce caches behind `NonceStore`: in memory for one sidecar, Redis to share between sidecars.
 
 Imports redis.asyncio only for `RedisNonceStore`. A claim is atomic in both: the memory store
-runs on one event loop without awaiting in between, Redis uses `SET key 1 NX EX ttl`.
+runs on one event loop without awaiting in between, Redis uses `SET key scope NX EX ttl`.
+
+A claim may carry a scope: the frontend's secret, random id for one HTTP request. Claiming a
+nonce again with the same non-empty scope succeeds, so a JSON-RPC batch or a system.multicall
+signed once is checked once per HTTP request (DESIGN.md, Security); any other reuse is a replay.
 When Redis cannot be reached a claim raises `NonceStoreUnavailable`, so authentication fails
 closed instead of letting a possible replay through.
 """
@@ -37,6 +41,7 @@ class MemoryNonceStore:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._expiry: dict[str, float] = {}
+        self._scopes: dict[str, str] = {}
         self._heap: list[tuple[float, str]] = []
 
     def __len__(self) -> int:
@@ -47,22 +52,25 @@ class MemoryNonceStore:
             expiry, key = heapq.heappop(self._heap)
             if self._expiry.get(key) == expiry:
                 del self._expiry[key]
+                self._scopes.pop(key, None)
 
-    async def claim(self, username: str, nonce: str, ttl_seconds: int) -> bool:
-        """Record the nonce for `ttl_seconds`; False when it was already recorded (a replay)."""
+    async def claim(self, username: str, nonce: str, ttl_seconds: int, scope: str = "") -> bool:
+        """Record the nonce for `ttl_seconds`; False when already recorded under another scope (a replay)."""
         now = self._clock()
         self._prune(now)
         key = nonce_key(username, nonce)
         if key in self._expiry:
-            return False
+            return bool(scope) and self._scopes.get(key) == scope
         expiry = now + max(1, int(ttl_seconds))
         self._expiry[key] = expiry
+        self._scopes[key] = scope
         heapq.heappush(self._heap, (expiry, key))
         return True
 
     async def aclose(self) -> None:
         """Forget every nonce."""
         self._expiry.clear()
+        self._scopes.clear()
         self._heap.clear()
 
 
@@ -95,19 +103,22 @@ class RedisNonceStore:
         """The key prefix."""
         return self._prefix
 
-    async def claim(self, username: str, nonce: str, ttl_seconds: int) -> bool:
-        """Record the nonce for `ttl_seconds`; False when it was already recorded (a replay).
+    async def claim(self, username: str, nonce: str, ttl_seconds: int, scope: str = "") -> bool:
+        """Record the nonce for `ttl_seconds`; False when already recorded under another scope (a replay).
 
         Raises NonceStoreUnavailable when Redis cannot be reached or fails.
         """
         key = self._prefix + nonce_key(username, nonce)
+        # An unscoped claim stores b"", which no non-empty scope can equal.
+        value = scope.encode()
         try:
-            created = await self._client.set(key, b"1", nx=True, ex=max(1, int(ttl_seconds)))
+            if await self._client.set(key, value, nx=True, ex=max(1, int(ttl_seconds))):
+                return True
+            return bool(scope) and await self._client.get(key) == value
         except (RedisError, OSError) as exc:
             raise NonceStoreUnavailable(
                 f"nonce store unavailable: Redis at {self._where}: {type(exc).__name__}"
             ) from exc
-        return bool(created)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import json
+import os
 import urllib.request
+import uuid
 import xmlrpc.client
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from bridge.testing import Deployment, deployment
 
 ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_URL = os.environ.get("RPCBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("RPCBRIDGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A PostgreSQL URL whose search_path is a new, empty schema, dropped after the test."""
+    schema = f"rpcbridge_test_{uuid.uuid4().hex}"
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await connection.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        await connection.close()
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    yield f"{POSTGRES_URL}{separator}search_path={schema}"
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        await connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    finally:
+        await connection.close()
+
+
 EXAMPLE_WORKER = str(ROOT / "examples" / "example_worker.py")
 
 
@@ -24,9 +49,13 @@ def bridge() -> Iterator[Deployment]:
         yield running
 
 
-def post(url: str, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+def post(
+    url: str, body: bytes, content_type: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """POST raw bytes; returns status, headers and body, whatever the status."""
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": content_type, **(headers or {})})
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": content_type, **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, dict(answer.headers), answer.read()

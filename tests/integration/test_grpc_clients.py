@@ -28,14 +28,22 @@ def test_generated_stub_invokes_a_procedure(stub: worker_pb2_grpc.WorkerStub) ->
 
 def test_values_keep_their_types_over_grpc(stub: worker_pb2_grpc.WorkerStub) -> None:
     """Big ints, datetimes with offsets, bytes and decimals survive a gRPC round trip."""
-    value = {"big": 2**80, "when": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))), "raw": b"\x00"}
+    value = {
+        "big": 2**80,
+        "when": datetime.datetime(
+            2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))
+        ),
+        "raw": b"\x00",
+    }
     response = stub.Invoke(worker_pb2.InvokeRequest(procedure="echo.any", params=[to_value(value)]))
     assert from_value(response.result) == value
 
 
 def test_application_fault_travels_in_the_reply_with_status_ok(stub: worker_pb2_grpc.WorkerStub) -> None:
     """Faults are data (status OK), not gRPC errors."""
-    response = stub.Invoke(worker_pb2.InvokeRequest(procedure="math.divide", params=[to_value(1), to_value(0)]))
+    response = stub.Invoke(
+        worker_pb2.InvokeRequest(procedure="math.divide", params=[to_value(1), to_value(0)])
+    )
     assert (response.fault.code, response.fault.message) == (1, "division by zero")
 
 
@@ -59,5 +67,7 @@ def test_health_service_answers_serving(bridge: Deployment) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
     with grpc.insecure_channel(bridge.grpc_address) as channel:
-        answer = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service="rpcbridge.v1.Worker"))
+        answer = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service="rpcbridge.v1.Worker")
+        )
     assert answer.status == health_pb2.HealthCheckResponse.SERVING

@@ -23,8 +23,14 @@ DEEP_XML = (
     + b"</data></array></value>" * 10_000
     + b"</param></params></methodCall>"
 )
-OUT_OF_RANGE_I4 = b"<methodCall><methodName>echo.any</methodName><params><param><value><i4>2147483648</i4></value></param></params></methodCall>"
-INVALID_UTF8 = b"<methodCall><methodName>echo</methodName><params><param><value>\xff\xfe</value></param></params></methodCall>"
+OUT_OF_RANGE_I4 = (
+    b"<methodCall><methodName>echo.any</methodName><params><param>"
+    b"<value><i4>2147483648</i4></value></param></params></methodCall>"
+)
+INVALID_UTF8 = (
+    b"<methodCall><methodName>echo</methodName><params><param>"
+    b"<value>\xff\xfe</value></param></params></methodCall>"
+)
 
 XML_CASES = {
     "billion laughs": BILLION_LAUGHS,
@@ -65,7 +71,12 @@ def test_oversized_body_is_refused_before_decoding(bridge: Deployment) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"[" * 10_000 + b"]" * 10_000, b'{"jsonrpc": "2.0", "method": "echo", "params": [NaN], "id": 1}', b"\xff\xfe{}", b"{" * 100_000],
+    [
+        b"[" * 10_000 + b"]" * 10_000,
+        b'{"jsonrpc": "2.0", "method": "echo", "params": [NaN], "id": 1}',
+        b"\xff\xfe{}",
+        b"{" * 100_000,
+    ],
     ids=["deep arrays", "NaN literal", "invalid UTF-8", "unclosed braces"],
 )
 def test_hostile_json_gets_a_jsonrpc_error(bridge: Deployment, body: bytes) -> None:

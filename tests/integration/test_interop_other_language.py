@@ -39,7 +39,11 @@ def python_tagged(value: Any) -> Any:
     if isinstance(value, bytes):
         return {"base64": base64.b64encode(value).decode()}
     if isinstance(value, datetime.datetime):
-        return {"dateTime": value.replace(tzinfo=datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        return {
+            "dateTime": value.replace(tzinfo=datetime.UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z")
+        }
     if isinstance(value, list):
         return [python_tagged(v) for v in value]
     if isinstance(value, dict):

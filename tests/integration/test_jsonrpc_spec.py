@@ -13,8 +13,14 @@ NOTHING = None
 
 # (request, expected response) verbatim from https://www.jsonrpc.org/specification#examples
 SPEC_EXAMPLES: list[tuple[Any, Any]] = [
-    ({"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}, {"jsonrpc": "2.0", "result": 19, "id": 1}),
-    ({"jsonrpc": "2.0", "method": "subtract", "params": [23, 42], "id": 2}, {"jsonrpc": "2.0", "result": -19, "id": 2}),
+    (
+        {"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1},
+        {"jsonrpc": "2.0", "result": 19, "id": 1},
+    ),
+    (
+        {"jsonrpc": "2.0", "method": "subtract", "params": [23, 42], "id": 2},
+        {"jsonrpc": "2.0", "result": -19, "id": 2},
+    ),
     (
         {"jsonrpc": "2.0", "method": "subtract", "params": {"subtrahend": 23, "minuend": 42}, "id": 3},
         {"jsonrpc": "2.0", "result": 19, "id": 3},
@@ -43,7 +49,10 @@ SPEC_EXAMPLES: list[tuple[Any, Any]] = [
     ),
     ([], {"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": None}),
     ([1], [{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": None}]),
-    ([1, 2, 3], [{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": None}] * 3),
+    (
+        [1, 2, 3],
+        [{"jsonrpc": "2.0", "error": {"code": -32600, "message": "Invalid Request"}, "id": None}] * 3,
+    ),
     (
         [
             {"jsonrpc": "2.0", "method": "sum", "params": [1, 2, 4], "id": "1"},
@@ -83,7 +92,9 @@ def test_specification_example_gets_exactly_the_specified_response(
 
 def test_arity_error_is_invalid_params_before_the_procedure_runs(bridge: Deployment) -> None:
     """Too few arguments give -32602 with a readable reason in data."""
-    _, answer = json_rpc(bridge.url + "/rpc", {"jsonrpc": "2.0", "method": "subtract", "params": [1], "id": 7})
+    _, answer = json_rpc(
+        bridge.url + "/rpc", {"jsonrpc": "2.0", "method": "subtract", "params": [1], "id": 7}
+    )
     assert answer["error"]["code"] == -32602
     assert answer["id"] == 7
 

@@ -14,8 +14,22 @@ from tests.integration.conftest import EXAMPLE_WORKER, xmlrpc_call
 
 def start_up(tmp_path: Path) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bridge", "up", "--worker", EXAMPLE_WORKER, "--http-port", "0",
-         "--grpc-port", "0", "--admin-port", "0", "--data-dir", str(tmp_path / "data")],
+        [
+            sys.executable,
+            "-m",
+            "bridge",
+            "up",
+            "--worker",
+            EXAMPLE_WORKER,
+            "--http-port",
+            "0",
+            "--grpc-port",
+            "0",
+            "--admin-port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -45,7 +59,9 @@ def test_up_serves_and_stops_every_child_on_sigterm(tmp_path: Path) -> None:
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
         for child in children:
-            assert not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
+            assert (
+                not Path(f"/proc/{child}").exists() or "zombie" in Path(f"/proc/{child}/status").read_text()
+            )
     finally:
         process.kill()
         process.wait()
@@ -58,7 +74,9 @@ def test_up_reports_a_child_that_dies(tmp_path: Path) -> None:
     process, _ = start_up(tmp_path)
     try:
         worker = next(
-            child for child in children_of(process.pid) if "\0worker\0" in Path(f"/proc/{child}/cmdline").read_text()
+            child
+            for child in children_of(process.pid)
+            if "\0worker\0" in Path(f"/proc/{child}/cmdline").read_text()
         )
         os.kill(worker, signal.SIGKILL)
         assert process.wait(30) == 1

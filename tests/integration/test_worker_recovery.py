@@ -26,7 +26,7 @@ def test_killed_worker_gives_unavailable_then_recovers(tmp_path: Path) -> None:
         def slow_call() -> None:
             try:
                 xmlrpc_call(url, "slow.sleep", 5)
-            except BaseException as exc:  # noqa: BLE001 -- the fault is what we check
+            except BaseException as exc:
                 in_flight.append(exc)
 
         caller = threading.Thread(target=slow_call)
@@ -43,7 +43,7 @@ def test_killed_worker_gives_unavailable_then_recovers(tmp_path: Path) -> None:
             xmlrpc_call(url, "echo", "during")
         assert raised.value.faultCode == -32004
 
-        bridge.extra.append(start_role("worker", [EXAMPLE_WORKER, "--listen", address], tmp_path))
+        bridge.extra.append(start_role("worker", [EXAMPLE_WORKER, "--listen", address], tmp_path, bridge.env))
 
         def serves_again() -> bool:
             try:

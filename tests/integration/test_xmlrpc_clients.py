@@ -35,8 +35,24 @@ def test_every_value_type_keeps_its_type(xmlrpc_proxy: ProxyFactory) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [0, -(2**31), 2**31 - 1, 1.5, float("inf"), "", "ünïcødé ✓", b"", b"\xff\x00",
-     datetime.datetime(1999, 12, 31, 23, 59, 59), True, False, None, [], {}, [[{"a": [1]}]]],
+    [
+        0,
+        -(2**31),
+        2**31 - 1,
+        1.5,
+        float("inf"),
+        "",
+        "ünïcødé ✓",
+        b"",
+        b"\xff\x00",
+        datetime.datetime(1999, 12, 31, 23, 59, 59),
+        True,
+        False,
+        None,
+        [],
+        {},
+        [[{"a": [1]}]],
+    ],
 )
 def test_values_round_trip_through_the_bridge(xmlrpc_proxy: ProxyFactory, value: object) -> None:
     """Each XML-RPC value sent to echo.any comes back with the same type and value."""

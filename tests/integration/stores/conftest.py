@@ -12,7 +12,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 import redis.asyncio as aioredis
 from cryptography.fernet import Fernet
@@ -22,27 +21,7 @@ from bridge.store.factory import open_database
 from bridge.store.key_cipher import KeyCipher
 from bridge.store.nonce_stores import MemoryNonceStore, RedisNonceStore
 from bridge.store.sql_stores import SqlAdminStore, SqlCallLogStore, SqlUserStore
-
-POSTGRES_URL = os.environ.get("RPCBRIDGE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("RPCBRIDGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-async def postgres_url() -> AsyncIterator[str]:
-    """A PostgreSQL URL whose search_path is a new, empty schema, dropped after the test."""
-    schema = f"rpcbridge_test_{uuid.uuid4().hex}"
-    connection = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await connection.execute(f'CREATE SCHEMA "{schema}"')
-    finally:
-        await connection.close()
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}search_path={schema}"
-    connection = await asyncpg.connect(POSTGRES_URL)
-    try:
-        await connection.execute(f'DROP SCHEMA "{schema}" CASCADE')
-    finally:
-        await connection.close()
+from tests.integration.conftest import REDIS_URL
 
 
 @pytest.fixture

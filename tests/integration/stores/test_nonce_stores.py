@@ -25,6 +25,25 @@ async def test_first_claim_wins_and_repeats_are_replays(
     assert await nonce_store.claim("alice", NONCE, 60) is False
 
 
+async def test_same_scope_may_claim_again_other_scopes_may_not(
+    nonce_store: MemoryNonceStore | RedisNonceStore,
+) -> None:
+    """Within one HTTP request (one scope) a nonce is accepted again; any other reuse is a replay."""
+    assert await nonce_store.claim("alice", NONCE, 60, scope="a1b2") is True
+    assert await nonce_store.claim("alice", NONCE, 60, scope="a1b2") is True
+    assert await nonce_store.claim("alice", NONCE, 60, scope="ffff") is False
+    assert await nonce_store.claim("alice", NONCE, 60) is False
+
+
+async def test_unscoped_claim_cannot_be_reused_with_a_scope(
+    nonce_store: MemoryNonceStore | RedisNonceStore,
+) -> None:
+    """A nonce first claimed without a scope stays a replay under every scope."""
+    assert await nonce_store.claim("alice", NONCE, 60) is True
+    assert await nonce_store.claim("alice", NONCE, 60, scope="-") is False
+    assert await nonce_store.claim("alice", NONCE, 60, scope="a1b2") is False
+
+
 async def test_nonces_are_per_user(nonce_store: MemoryNonceStore | RedisNonceStore) -> None:
     """The same nonce can be claimed once by each user."""
     assert await nonce_store.claim("alice", NONCE, 60) is True

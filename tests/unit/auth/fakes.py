@@ -78,7 +78,7 @@ class RecordingNonceStore:
     seen: set[tuple[str, str]] = field(default_factory=set)
     unavailable: bool = False
 
-    async def claim(self, username: str, nonce: str, ttl_seconds: int) -> bool:
+    async def claim(self, username: str, nonce: str, ttl_seconds: int, scope: str = "") -> bool:
         if self.unavailable:
             raise NonceStoreUnavailable("nonce store unavailable: Redis at redis://127.0.0.1:1")
         self.claims.append((username, nonce, ttl_seconds))

@@ -1,0 +1,85 @@
+"""The authentication interceptor: every call to an `auth=True` procedure proves its caller here.
+
+Pure of transport. Credentials come from metadata (the header form, which the frontend lifts from
+`Authorization`, or gRPC clients' own metadata) or, failing that, from the call's first four
+params (rpcenable-compatible), which are taken out before the worker sees the call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from bridge import metadata
+from bridge.auth.failures import AuthFailure, Reason
+from bridge.auth.signing import credentials_from_params
+from bridge.auth.verifier import Verifier
+from bridge.calls import Credentials
+from bridge.errors import Fault
+from bridge.procedures import ProcedureInfo
+from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
+
+AUTH_PARAM_COUNT = 4
+
+LiftParams = Callable[[bytes, int], tuple[Sequence[Any], bytes]]
+"""Takes the first N positional params out of serialized InvokeRequest bytes (raises ValueError)."""
+
+
+def credentials_from_metadata(received: Mapping[str, str]) -> Credentials | None:
+    """Credentials a client or the frontend put in metadata, or None when there are none."""
+    if metadata.AUTH_USER not in received:
+        return None
+    return Credentials(
+        form=received.get(metadata.AUTH_FORM, "header"),
+        username=received.get(metadata.AUTH_USER, ""),
+        nonce=received.get(metadata.AUTH_NONCE, ""),
+        timestamp=received.get(metadata.AUTH_TIMESTAMP, ""),
+        signature=received.get(metadata.AUTH_SIGNATURE, ""),
+        method=received.get(metadata.AUTH_METHOD, ""),
+        path=received.get(metadata.AUTH_PATH, ""),
+        body_sha256=received.get(metadata.AUTH_BODY_SHA256, ""),
+    )
+
+
+class AuthenticateCalls:
+    """Interceptor: verify credentials for auth procedures, pass the caller on, refuse the rest."""
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        describe: Callable[[str], ProcedureInfo | None],
+        lift_params: LiftParams,
+        on_failure: Callable[[AuthFailure], None],
+    ) -> None:
+        self._verifier = verifier
+        self._describe = describe
+        self._lift_params = lift_params
+        self._on_failure = on_failure
+
+    async def __call__(self, call: ProxiedCall, proceed: Proceed) -> ProxyReply:
+        """Authenticate when the procedure asks for it, then proceed."""
+        info = self._describe(call.procedure)
+        if info is None or not info.auth:
+            return await proceed(call)
+        try:
+            creds = credentials_from_metadata(call.metadata) or self._lift(call)
+            user = await self._verifier.verify(
+                creds, call.procedure, call.metadata.get(metadata.HTTP_SCOPE, "")
+            )
+        except AuthFailure as failure:
+            self._on_failure(failure)
+            return ProxyReply.failure(failure.status, failure.message)
+        call.caller = user.username
+        return await proceed(call)
+
+    def _lift(self, call: ProxiedCall) -> Credentials:
+        """Take the rpcenable auth params out of the request; the worker sees only the rest."""
+        try:
+            leading, rest = self._lift_params(call.request, AUTH_PARAM_COUNT)
+            creds, _ = credentials_from_params(leading)
+        except (ValueError, Fault) as exc:
+            raise AuthFailure(
+                Reason.MALFORMED, "no credentials in metadata or the first four params"
+            ) from exc
+        call.request = rest
+        return creds

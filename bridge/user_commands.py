@@ -1,0 +1,97 @@
+"""`rpcbridge users ...` and `rpcbridge admin set-password`: manage API users and the admin login.
+
+They work on the same store as the sidecar (`--data-dir` / `--config` / `database_url`), and a
+running sidecar sees every change at once: it reads users and keys from the store on each check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable
+
+from bridge.auth.passwords import hash_password
+from bridge.errors import ConfigError
+from bridge.settings import Settings
+from bridge.store.factory import open_stores
+from bridge.store.interfaces import StoreError
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def add_user_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    """Register `users` and `admin` with their subcommands."""
+    users = commands.add_parser("users", help="manage API users and their keys", parents=[common])
+    actions = users.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="create a user and print its API key (shown once)", parents=[common])
+    add.add_argument("name")
+    add.add_argument("--key", help="use this key instead of a generated one")
+    add.add_argument(
+        "--scope", action="append", default=[], help="allowed procedure pattern (fnmatch); repeatable"
+    )
+    actions.add_parser("list", help="list users", parents=[common])
+    for action, text in (
+        ("disable", "refuse the user's calls"),
+        ("enable", "accept the user's calls again"),
+        ("rotate-key", "add a new key and print it; older keys stay valid until revoke-old-keys"),
+        ("revoke-old-keys", "keep only the newest key"),
+    ):
+        actions.add_parser(action, help=text, parents=[common]).add_argument("name")
+    admin = commands.add_parser("admin", help="the admin web UI's login", parents=[common])
+    admin_actions = admin.add_subparsers(dest="action", required=True)
+    admin_actions.add_parser(
+        "set-password",
+        help="set the admin password (read from stdin when it is not a terminal)",
+        parents=[common],
+    )
+
+
+async def run_user_command(
+    settings: Settings, args: argparse.Namespace, say: Callable[[str], None] = print
+) -> int:
+    """Carry out one `users` or `admin` action; returns the exit status."""
+    password = _read_password() if args.command == "admin" else ""
+    stores = await open_stores(settings)
+    try:
+        if args.command == "admin":
+            await stores.admin.set_password_hash(hash_password(password))
+            say("admin password set")
+            return 0
+        users = stores.users
+        if args.action == "add":
+            key = await users.add_user(args.name, args.key, args.scope)
+            say(key)
+        elif args.action == "list":
+            for user in await users.list_users():
+                state = "enabled" if user.enabled else "disabled"
+                scopes = ",".join(user.scopes) or "*"
+                say(f"{user.username}\t{state}\tscopes={scopes}\tcreated={user.created_at:%Y-%m-%d %H:%M:%S}")
+        elif args.action in ("disable", "enable"):
+            await users.set_enabled(args.name, args.action == "enable")
+            say(f"{args.name} {args.action}d")
+        elif args.action == "rotate-key":
+            say(await users.rotate_key(args.name))
+        else:
+            revoked = await users.revoke_keys(args.name, keep_newest=1)
+            say(f"{args.name}: {revoked} older keys revoked")
+        return 0
+    except StoreError as exc:
+        print(f"rpcbridge: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await stores.close()
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = getpass.getpass("New admin password: ")
+        if getpass.getpass("Again: ") != password:
+            raise ConfigError("the passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ConfigError(f"the admin password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return password
