@@ -30,6 +30,7 @@ from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_l
 from bridge.sidecar.retention import purge_forever
 from bridge.store.call_log_writer import CallLogWriter
 from bridge.store.factory import open_stores
+from bridge.store.records import CallRecord
 from bridge.targets import load_worker
 
 
@@ -69,7 +70,10 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         await pool.start()
         stack.push_async_callback(pool.aclose)
         service = SidecarService(pool, interceptors, settings.max_timeout)
-        server = await start_sidecar_server(service, f"{settings.grpc_host}:{settings.grpc_port}")
+        record_outgoing = writer.record if settings.log_outgoing else _discard
+        server = await start_sidecar_server(
+            service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing
+        )
         stack.push_async_callback(server.stop)
         console = AdminConsole(
             users=stores.users,
@@ -83,6 +87,10 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         stack.push_async_callback(admin.stop)
         announce(ready_file, role="sidecar", grpc=server.address, admin=admin.url)
         await asyncio.Event().wait()
+
+
+def _discard(record: CallRecord) -> None:
+    """Outgoing call records are not kept when `log_outgoing` is off."""
 
 
 async def run_frontend(settings: Settings, ready_file: Path | None) -> None:

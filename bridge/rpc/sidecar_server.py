@@ -8,7 +8,7 @@ bytes go back untouched. Routing failures are gRPC statuses (NOT_FOUND, UNAVAILA
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
@@ -16,12 +16,15 @@ import grpc
 from bridge import metadata
 from bridge.errors import Status
 from bridge.rpc.descriptors import info_to_message
+from bridge.rpc.outgoing_log import SERVICE_NAME as OUTGOING_SERVICE_NAME
+from bridge.rpc.outgoing_log import outgoing_calls_handler
 from bridge.rpc.servers import RunningServer, start_server
 from bridge.rpc.worker_pool import WorkerPool
 from bridge.rpc.worker_server import SERVICE_NAME
 from bridge.sidecar.catalogue import RouteFailure
 from bridge.sidecar.interception import Interceptor, ProxiedCall, ProxyReply, chain
 from bridge.sidecar.wire import WireError, read_request_head
+from bridge.store.records import CallRecord
 from rpcbridge.v1 import worker_pb2
 
 # Metadata a client may send that the sidecar passes on to the worker.
@@ -83,8 +86,15 @@ class SidecarService:
         return worker_pb2.ListProceduresResponse(procedures=[info_to_message(i) for i in infos])
 
 
-async def start_sidecar_server(service: SidecarService, listen: str) -> RunningServer:
-    """Start the sidecar's gRPC server on `listen` (port 0 = kernel-chosen)."""
+async def start_sidecar_server(
+    service: SidecarService, listen: str, record_outgoing: Callable[[CallRecord], None]
+) -> RunningServer:
+    """Start the sidecar's gRPC server on `listen` (port 0 = kernel-chosen).
+
+    Args:
+        record_outgoing: where records of outgoing calls, sent by client kits and legacy
+            adapters through `rpcbridge.v1.Sidecar`, go (the call-log writer).
+    """
     handlers = {
         # Bytes in, bytes out: no per-service stubs on the proxy path.
         "Invoke": grpc.unary_unary_rpc_method_handler(service.invoke),
@@ -95,4 +105,5 @@ async def start_sidecar_server(service: SidecarService, listen: str) -> RunningS
         ),
     }
     generic = grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)
-    return await start_server(listen, [generic], [SERVICE_NAME])
+    outgoing = outgoing_calls_handler(record_outgoing)
+    return await start_server(listen, [generic, outgoing], [SERVICE_NAME, OUTGOING_SERVICE_NAME])
