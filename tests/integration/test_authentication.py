@@ -217,3 +217,20 @@ def test_unauthenticated_procedures_need_no_credentials(secured: tuple[Deploymen
     """Public procedures keep working without credentials."""
     bridge, _ = secured
     assert xmlrpc_fault_code(bridge.url + "/rpc", "echo", "open") == "open"
+
+
+@pytest.mark.parametrize("form", ["params", "header"])
+def test_documented_nodejs_client_signs_both_forms(
+    secured: tuple[Deployment, dict[str, str]], form: str
+) -> None:
+    """examples/signed_call.js, the docs' non-Python client, authenticates with either form."""
+    bridge, keys = secured
+    script = Path(__file__).resolve().parents[2] / "examples" / "signed_call.js"
+    completed = subprocess.run(
+        ["node", str(script), bridge.url + "/rpc", "alice", keys["alice"], form],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    assert json.loads(completed.stdout) == {"jsonrpc": "2.0", "result": "alice", "id": 1}
