@@ -1,13 +1,16 @@
-"""The sidecar's admin web site on its own port (loopback by default): health and metrics.
+"""The sidecar's admin web site on its own port (loopback by default): health, metrics, and the console.
 
 Runs inside the sidecar process; it lives in the frontend package because only that package
-touches aiohttp.
+touches aiohttp. `/healthz` and `/metrics` stay open; the console (`bridge.frontend.admin`) sits
+behind the admin login.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from bridge.frontend.admin import MAX_FORM_BYTES, AdminConsole, install_console
 
 REGISTRY_KEY = web.AppKey("registry", CollectorRegistry)
 
@@ -21,12 +24,14 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def create_admin_app(registry: CollectorRegistry) -> web.Application:
-    """The admin application: `/healthz` and `/metrics`."""
-    app = web.Application()
+def create_admin_app(registry: CollectorRegistry, console: AdminConsole | None = None) -> web.Application:
+    """The admin application: `/healthz` and `/metrics`, plus the admin console when `console` is given."""
+    app = web.Application(client_max_size=MAX_FORM_BYTES)
     app[REGISTRY_KEY] = registry
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/metrics", _metrics)
+    if console is not None:
+        install_console(app, console)
     return app
 
 

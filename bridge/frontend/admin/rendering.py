@@ -58,7 +58,9 @@ class PageRenderer:
         self._env.globals["stylesheet"] = STYLESHEET_PATH
         self.stylesheet = resources.files("bridge.frontend.admin").joinpath("static/admin.css").read_bytes()
 
-    def render(self, request: web.Request, template: str, *, status: int = 200, **context: Any) -> web.Response:
+    def render(
+        self, request: web.Request, template: str, *, status: int = 200, **context: Any
+    ) -> web.Response:
         """An HTML response from `templates/<template>`, with the request's session CSRF token."""
         session = request.get(SESSION)
         csrf_token = self._signer.csrf_token(session) if session is not None else ""

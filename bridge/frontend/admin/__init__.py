@@ -1,0 +1,11 @@
+"""The admin console of the sidecar's admin site: call log, API users and procedure catalogue.
+
+Server-rendered pages (Jinja2, autoescaped) behind a password login, signed session cookies and
+a CSRF token on every form. Part of the frontend package because it uses aiohttp; must not import
+grpc. `install_console` adds it to an aiohttp application; `AdminConsole` is what it needs.
+"""
+
+from bridge.frontend.admin.console import AdminConsole
+from bridge.frontend.admin.console_app import MAX_FORM_BYTES, install_console
+
+__all__ = ["MAX_FORM_BYTES", "AdminConsole", "install_console"]

@@ -1,0 +1,55 @@
+"""Puts the admin console's pages, access guard and stylesheet onto the admin application, once."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import web
+
+from bridge.frontend.admin.access_guard import HOME_PATH, LOGIN_PATH, access_guard, see_other
+from bridge.frontend.admin.call_log_pages import CallLogPages
+from bridge.frontend.admin.catalogue_page import CataloguePage
+from bridge.frontend.admin.console import AdminConsole
+from bridge.frontend.admin.login_pages import LoginPages
+from bridge.frontend.admin.login_throttle import LoginThrottle
+from bridge.frontend.admin.rendering import STYLESHEET_PATH, PageRenderer
+from bridge.frontend.admin.sessions import SessionSigner
+from bridge.frontend.admin.user_pages import UserPages
+
+CONSOLE: Final = web.AppKey("admin_console", AdminConsole)
+SIGNER: Final = web.AppKey("admin_session_signer", SessionSigner)
+# Forms hold a few short fields; anything bigger is not ours.
+MAX_FORM_BYTES: Final = 64 * 1024
+
+
+async def _home(request: web.Request) -> web.Response:
+    return see_other(HOME_PATH)
+
+
+def install_console(app: web.Application, console: AdminConsole) -> None:
+    """Add the console's routes and its access guard to `app` (which must not be frozen yet)."""
+    signer = SessionSigner(console.session_key)
+    renderer = PageRenderer(signer)
+    app[CONSOLE] = console
+    app[SIGNER] = signer
+    app.middlewares.append(access_guard(signer, console.admin, renderer))
+
+    login = LoginPages(signer, console.admin, renderer, LoginThrottle())
+    calls = CallLogPages(console, renderer)
+    users = UserPages(console, renderer)
+    catalogue = CataloguePage(console, renderer)
+    router = app.router
+    router.add_get(STYLESHEET_PATH, renderer.serve_stylesheet)
+    router.add_get(LOGIN_PATH, login.show)
+    router.add_post(LOGIN_PATH, login.submit)
+    router.add_post("/logout", login.logout)
+    router.add_get("/", _home)
+    router.add_get("/calls", calls.list_calls)
+    router.add_get(r"/calls/{record_id:\d+}", calls.show_call)
+    router.add_get("/users", users.list_users)
+    router.add_post("/users", users.create_user)
+    router.add_post("/users/{name}/disable", users.disable_user)
+    router.add_post("/users/{name}/enable", users.enable_user)
+    router.add_post("/users/{name}/rotate-key", users.rotate_key)
+    router.add_post("/users/{name}/revoke-old-keys", users.revoke_older_keys)
+    router.add_get("/procedures", catalogue.show)

@@ -1,0 +1,126 @@
+"""The admin console in a real browser: Debian's headless Chromium, driven by Playwright, against a
+real deployment (worker, sidecar, frontend processes) whose admin password was set with the CLI.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import xmlrpc.client
+from pathlib import Path
+
+import pytest
+
+from bridge.testing import deployment, wait_until
+from tests.integration.conftest import EXAMPLE_WORKER
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+# This machine's network is closed: keep Chromium from reaching out (QUIC, updates, sync).
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "browser test password"
+NEW_USER = "browser-user"
+
+
+def set_admin_password(data_dir: Path, password: str) -> None:
+    """`rpcbridge admin set-password`, the password on stdin as a script would give it."""
+    subprocess.run(
+        [sys.executable, "-m", "bridge", "admin", "set-password", "--data-dir", str(data_dir)],
+        input=password + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+
+
+def users_listing(data_dir: Path) -> str:
+    """What `rpcbridge users list` prints."""
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", "users", "list", "--data-dir", str(data_dir)],
+        text=True,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    ).stdout
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(180)
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_admin_console_in_a_browser(tmp_path: Path) -> None:
+    """Log in, find a logged XML-RPC call and its detail, create a user (key shown once), disable it."""
+    expect = playwright_sync.expect
+    scratch = tmp_path / "deployment"
+    data_dir = scratch / "data"
+    with deployment([EXAMPLE_WORKER], scratch=scratch) as bridge:
+        set_admin_password(data_dir, PASSWORD)
+        with xmlrpc.client.ServerProxy(bridge.url + "/rpc") as proxy:
+            assert proxy.echo("hello from the browser test") == "hello from the browser test"
+
+        with playwright_sync.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.set_default_timeout(15_000)
+                admin = bridge.admin_url
+
+                page.goto(admin + "/calls")
+                expect(page).to_have_url(admin + "/login")
+                page.screenshot(path=tmp_path / "login.png")
+                page.get_by_label("Admin password").fill(PASSWORD)
+                page.get_by_role("button", name="Log in").click()
+                expect(page.get_by_role("heading", name="Call log")).to_be_visible()
+
+                # The sidecar writes the call log in batches: reload until the call is there.
+                echo_rows = page.locator("table.data tbody tr", has_text="echo")
+
+                def call_is_listed() -> bool:
+                    page.reload()
+                    return echo_rows.count() > 0
+
+                wait_until(call_is_listed, timeout=20, interval=0.5)
+                expect(echo_rows.first.locator(".badge")).to_have_text("ok")
+                page.screenshot(path=tmp_path / "calls.png", full_page=True)
+                echo_rows.first.get_by_role("link", name="Details").click()
+                expect(page.get_by_role("heading", name="echo")).to_be_visible()
+                expect(page.locator("dl.fields")).to_contain_text("xmlrpc")
+                page.screenshot(path=tmp_path / "call-detail.png", full_page=True)
+
+                page.get_by_role("link", name="API users").click()
+                page.get_by_label("Name").fill(NEW_USER)
+                page.get_by_label("Scopes").fill("echo, math.*")
+                page.get_by_role("button", name="Create user").click()
+                expect(page.get_by_text("it is shown only once")).to_be_visible()
+                key = page.locator("#api-key").input_value()
+                assert len(key) >= 20
+                page.screenshot(path=tmp_path / "new-key.png", full_page=True)
+
+                page.get_by_role("link", name="Back to API users").click()
+                row = page.locator("table.data tbody tr", has_text=NEW_USER)
+                expect(row.locator(".badge")).to_have_text("enabled")
+                assert key not in page.content()
+                row.get_by_role("button", name=f"Disable {NEW_USER}").click()
+                expect(page.get_by_role("status")).to_contain_text(f"User {NEW_USER} is disabled")
+                expect(row.locator(".badge")).to_have_text("disabled")
+                page.screenshot(path=tmp_path / "users.png", full_page=True)
+
+                page.get_by_role("link", name="Procedures").click()
+                expect(page.locator("table.data")).to_contain_text(bridge.workers[0].facts["address"])
+                page.screenshot(path=tmp_path / "procedures.png", full_page=True)
+            finally:
+                browser.close()
+
+        listing = users_listing(data_dir)
+        assert NEW_USER in listing
+        assert "disabled" in listing
