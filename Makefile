@@ -8,10 +8,8 @@ PROTOS := $(wildcard proto/rpcbridge/v1/*.proto)
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml package.json
-	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip && $(PY) -m pip install -q -e '.[dev]'
-	npm install --silent --no-audit --no-fund && touch $@
+$(VENV)/.installed: pyproject.toml package.json scripts/install.sh
+	scripts/install.sh $(VENV) && touch $@
 
 run: install
 	$(BIN)/rpcbridge up --worker examples/example_worker.py
