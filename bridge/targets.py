@@ -25,7 +25,9 @@ def load_worker(target: str) -> Worker:
             raise ConfigError(f"cannot import worker module {location!r}: {exc}") from exc
     found = getattr(module, attribute or DEFAULT_ATTRIBUTE, None)
     if not isinstance(found, Worker):
-        raise ConfigError(f"{target!r} does not name a bridge.Worker (looked for {attribute or DEFAULT_ATTRIBUTE!r})")
+        raise ConfigError(
+            f"{target!r} does not name a bridge.Worker (looked for {attribute or DEFAULT_ATTRIBUTE!r})"
+        )
     return found
 
 
