@@ -41,13 +41,19 @@ async def run_worker(settings: Settings, target: str, listen: str, ready_file: P
     def ready(address: str) -> None:
         announce(ready_file, role="worker", target=target, address=address)
 
-    await serve_worker(worker, listen, settings.worker_secret, ready)
+    await serve_worker(worker, listen, settings.worker_secret, ready, settings.worker_tls)
 
 
 async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
     """Serve the sidecar (gRPC proxy, interceptors, stores and admin site) until cancelled."""
     catalogue = Catalogue()
-    pool = WorkerPool(catalogue, settings.workers, settings.worker_secret, settings.catalogue_refresh_seconds)
+    pool = WorkerPool(
+        catalogue,
+        settings.workers,
+        settings.worker_secret,
+        settings.catalogue_refresh_seconds,
+        settings.worker_tls,
+    )
     metrics = SidecarMetrics()
     async with contextlib.AsyncExitStack() as stack:
         stores = await open_stores(settings)

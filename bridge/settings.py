@@ -31,6 +31,15 @@ class Limits:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """PEM files for mutual TLS: the CA both sides trust, and this process's certificate and key."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting of every process; each process reads the part it needs."""
 
@@ -58,6 +67,11 @@ class Settings:
     redis_url: str = ""
     # Shared secret the sidecar sends and workers demand; empty disables the check.
     worker_secret: str = ""
+    # mTLS between sidecar and workers (PEM file paths); all three set turns it on. Workers then
+    # serve TLS and demand a client certificate signed by worker_tls_ca; the sidecar presents its own.
+    worker_tls_ca: str = ""
+    worker_tls_cert: str = ""
+    worker_tls_key: str = ""
     auth_skew_seconds: int = 300
     # Key (urlsafe base64 Fernet key) under which API keys are stored encrypted; empty: plain.
     key_encryption_key: str = ""
@@ -66,6 +80,12 @@ class Settings:
     log_arguments: bool = False
     log_retention_days: int = 30
     pickle_enabled: bool = False
+    # Background jobs (docs/jobs.md): jobs run at once per sidecar; seconds one run may take
+    # (0: max_timeout); days finished jobs and their events are kept; longest wait between retries.
+    job_concurrency: int = 4
+    job_timeout: float = 0.0
+    job_retention_days: int = 7
+    job_retry_max_seconds: float = 60.0
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -81,11 +101,30 @@ class Settings:
             raise ConfigError("default_timeout must be positive and at most max_timeout")
         if self.auth_skew_seconds < 1:
             raise ConfigError("auth_skew_seconds must be at least 1")
+        if self.job_concurrency < 1 or self.job_retention_days < 1:
+            raise ConfigError("job_concurrency and job_retention_days must be at least 1")
+        if self.job_timeout < 0 or self.job_retry_max_seconds <= 0:
+            raise ConfigError("job_timeout must be 0 (max_timeout) or more, job_retry_max_seconds positive")
+
+    @property
+    def worker_tls(self) -> TlsFiles | None:
+        """The mTLS files between sidecar and workers, or None when mTLS is off."""
+        files = (self.worker_tls_ca, self.worker_tls_cert, self.worker_tls_key)
+        if not any(files):
+            return None
+        if not all(files):
+            raise ConfigError("worker_tls_ca, worker_tls_cert and worker_tls_key go together")
+        return TlsFiles(*(Path(name) for name in files))
 
     @property
     def limits(self) -> Limits:
         """The parser limits as one object for the codecs."""
         return Limits(self.max_body_bytes, self.max_depth, self.max_batch, self.max_multicall)
+
+    @property
+    def job_deadline(self) -> float:
+        """Seconds one run of a background job may take: `job_timeout`, or `max_timeout` when 0."""
+        return self.job_timeout or self.max_timeout
 
     @property
     def sidecar_address(self) -> str:

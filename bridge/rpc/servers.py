@@ -38,15 +38,23 @@ async def start_server(
     listen: str,
     handlers: Sequence[grpc.GenericRpcHandler[Any, Any]],
     service_names: Sequence[str],
+    credentials: grpc.ServerCredentials | None = None,
 ) -> RunningServer:
-    """Bind `listen` (host:port, port 0 = kernel-chosen), register handlers and health, start."""
+    """Bind `listen` (host:port, port 0 = kernel-chosen), register handlers and health, start.
+
+    Args:
+        credentials: serve TLS with these (mTLS for workers); None serves plaintext.
+    """
     server = grpc.aio.server(options=SERVER_OPTIONS)
     server.add_generic_rpc_handlers(tuple(handlers))
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     host, _, port_text = listen.rpartition(":")
     try:
-        port = server.add_insecure_port(listen)
+        if credentials is None:
+            port = server.add_insecure_port(listen)
+        else:
+            port = server.add_secure_port(listen, credentials)
     except RuntimeError as exc:
         raise ConfigError(f"cannot listen on {listen}: {exc}") from exc
     if port == 0 and port_text != "0":

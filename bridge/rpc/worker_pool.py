@@ -18,6 +18,8 @@ from bridge import metadata
 from bridge.errors import Status
 from bridge.rpc.channels import open_channel
 from bridge.rpc.descriptors import message_to_info
+from bridge.rpc.tls import channel_credentials
+from bridge.settings import TlsFiles
 from bridge.sidecar.catalogue import Catalogue
 from rpcbridge.v1 import worker_pb2
 
@@ -28,9 +30,9 @@ LIST_PATH = "/rpcbridge.v1.Worker/ListProcedures"
 
 
 class _Connection:
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, credentials: grpc.ChannelCredentials | None) -> None:
         self.address = address
-        self.channel = open_channel(address)
+        self.channel = open_channel(address, credentials)
         # No serializers: requests and responses pass through as bytes.
         self.invoke = self.channel.unary_unary(INVOKE_PATH, None, None)
         self.list_procedures = self.channel.unary_unary(
@@ -44,12 +46,18 @@ class WorkerPool:
     """Workers known to the sidecar, their channels, and the catalogue they feed."""
 
     def __init__(
-        self, catalogue: Catalogue, addresses: Iterable[str], secret: str = "", refresh_seconds: float = 2.0
+        self,
+        catalogue: Catalogue,
+        addresses: Iterable[str],
+        secret: str = "",
+        refresh_seconds: float = 2.0,
+        tls: TlsFiles | None = None,
     ) -> None:
         self.catalogue = catalogue
         self._secret = secret
         self._refresh_seconds = refresh_seconds
-        self._connections = {address: _Connection(address) for address in addresses}
+        self._credentials = channel_credentials(tls) if tls is not None else None
+        self._connections = {address: _Connection(address, self._credentials) for address in addresses}
         self._task: asyncio.Task[None] | None = None
 
     def _proof(self) -> list[tuple[str, str]]:
@@ -63,7 +71,7 @@ class WorkerPool:
     def add(self, address: str) -> None:
         """Start routing to a new worker address (it is asked on the next refresh)."""
         if address not in self._connections:
-            self._connections[address] = _Connection(address)
+            self._connections[address] = _Connection(address, self._credentials)
 
     async def refresh(self) -> None:
         """Ask every worker for its procedures and update the catalogue."""

@@ -19,6 +19,8 @@ from bridge.calls import Outcome
 from bridge.faults import INTERNAL_ERROR, fault
 from bridge.rpc.descriptors import info_to_message
 from bridge.rpc.servers import RunningServer, start_server
+from bridge.rpc.tls import server_credentials
+from bridge.settings import TlsFiles
 from bridge.rpc.values import outcome_to_response, request_to_call
 from bridge.worker import Caller, Worker
 from rpcbridge.v1 import worker_pb2, worker_pb2_grpc
@@ -71,8 +73,10 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
         return worker_pb2.ListProceduresResponse(procedures=[info_to_message(i) for i in infos])
 
 
-async def start_worker_server(worker: Worker, listen: str, secret: str = "") -> RunningServer:
-    """Start serving `worker` on `listen` (host:port; port 0 = kernel-chosen)."""
+async def start_worker_server(
+    worker: Worker, listen: str, secret: str = "", tls: TlsFiles | None = None
+) -> RunningServer:
+    """Start serving `worker` on `listen` (host:port; port 0 = kernel-chosen), with mTLS if given."""
     service = WorkerService(worker, secret)
     rpc_handlers = {
         "Invoke": grpc.unary_unary_rpc_method_handler(
@@ -87,14 +91,19 @@ async def start_worker_server(worker: Worker, listen: str, secret: str = "") -> 
         ),
     }
     generic = grpc.method_handlers_generic_handler(SERVICE_NAME, rpc_handlers)
-    return await start_server(listen, [generic], [SERVICE_NAME])
+    credentials = server_credentials(tls) if tls is not None else None
+    return await start_server(listen, [generic], [SERVICE_NAME], credentials)
 
 
 async def serve_worker(
-    worker: Worker, listen: str, secret: str = "", ready: Callable[[str], None] | None = None
+    worker: Worker,
+    listen: str,
+    secret: str = "",
+    ready: Callable[[str], None] | None = None,
+    tls: TlsFiles | None = None,
 ) -> None:
     """Serve until cancelled, then stop gracefully; `ready` receives the bound address."""
-    running = await start_worker_server(worker, listen, secret)
+    running = await start_worker_server(worker, listen, secret, tls)
     if ready is not None:
         ready(running.address)
     try:
