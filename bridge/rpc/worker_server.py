@@ -20,8 +20,8 @@ from bridge.faults import INTERNAL_ERROR, fault
 from bridge.rpc.descriptors import info_to_message
 from bridge.rpc.servers import RunningServer, start_server
 from bridge.rpc.tls import server_credentials
-from bridge.settings import TlsFiles
 from bridge.rpc.values import outcome_to_response, request_to_call
+from bridge.settings import TlsFiles
 from bridge.worker import Caller, Worker
 from rpcbridge.v1 import worker_pb2, worker_pb2_grpc
 
