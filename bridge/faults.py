@@ -30,6 +30,9 @@ WORKER_UNAVAILABLE: Final = -32004
 OVERLOADED: Final = -32005
 REQUEST_TOO_LARGE: Final = -32006
 VALUE_NOT_REPRESENTABLE: Final = -32007
+# Background jobs (docs/jobs.md): the job exists but has no result yet; no such job (for this caller).
+JOB_NOT_FINISHED: Final = -32008
+UNKNOWN_JOB: Final = -32009
 
 # JSON-RPC 2.0 section 5.1 gives these messages; XML-RPC faults use the same words.
 STANDARD_MESSAGES: Final[Mapping[int, str]] = {
@@ -45,6 +48,8 @@ STANDARD_MESSAGES: Final[Mapping[int, str]] = {
     OVERLOADED: "Overloaded",
     REQUEST_TOO_LARGE: "Request too large",
     VALUE_NOT_REPRESENTABLE: "Value not representable",
+    JOB_NOT_FINISHED: "Job not finished",
+    UNKNOWN_JOB: "Unknown job",
 }
 
 # The one table from gRPC status (transport, deadline, auth, routing) to fault code.
@@ -75,6 +80,8 @@ FAULT_CODE_TO_HTTP: Final[Mapping[int, int]] = {
     OVERLOADED: 503,
     REQUEST_TOO_LARGE: 413,
     VALUE_NOT_REPRESENTABLE: 400,
+    JOB_NOT_FINISHED: 409,
+    UNKNOWN_JOB: 404,
 }
 
 

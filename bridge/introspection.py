@@ -4,6 +4,8 @@ Pure: imports only the neutral vocabulary (no aiohttp, no grpc, no I/O). Impleme
 `system.listMethods`, `system.methodHelp` and `system.methodSignature` of the XML-RPC
 introspection spec (http://xmlrpc-c.sourceforge.net/introspection.html) and
 `system.getCapabilities` (http://xmlrpc-epi.sourceforge.net/specs/rfc.system.getCapabilities.php).
+It also lists and describes `system.jobStatus` and `system.jobResult`, which the sidecar answers
+(docs/jobs.md), so the frontend forwards them like any procedure.
 """
 
 from __future__ import annotations
@@ -21,9 +23,13 @@ METHOD_HELP: Final = "system.methodHelp"
 METHOD_SIGNATURE: Final = "system.methodSignature"
 GET_CAPABILITIES: Final = "system.getCapabilities"
 MULTICALL: Final = "system.multicall"
+JOB_STATUS: Final = "system.jobStatus"
+JOB_RESULT: Final = "system.jobResult"
 
 # Answered here; system.multicall is not (the XML-RPC frontend runs it), but it is described here.
 INTROSPECTION_METHODS: Final = frozenset({LIST_METHODS, METHOD_HELP, METHOD_SIGNATURE, GET_CAPABILITIES})
+# Answered by the sidecar, which keeps the jobs; listed and described here, never answered here.
+JOB_METHODS: Final = frozenset({JOB_STATUS, JOB_RESULT})
 
 # name -> (help, signatures), signatures as `system.methodSignature` returns them.
 _SYSTEM_DESCRIPTIONS: Final[Mapping[str, tuple[str, list[list[str]]]]] = {
@@ -47,6 +53,17 @@ _SYSTEM_DESCRIPTIONS: Final[Mapping[str, tuple[str, list[list[str]]]]] = {
         "Run an array of {methodName, params} structs in order and return one entry per call: "
         "[result] on success or a fault struct. XML-RPC only; JSON-RPC clients send a batch.",
         [["array", "array"]],
+    ),
+    JOB_STATUS: (
+        "Return the state of a background job as a struct: id, state (queued, running, succeeded or "
+        "failed), procedure, and created, started and finished (ISO 8601 text in UTC, or nil). A job "
+        "started by an authenticated procedure is visible only to its user, who must authenticate.",
+        [["struct", "string"]],
+    ),
+    JOB_RESULT: (
+        "Return the result of a finished background job, or its fault when it failed; a job still "
+        "queued or running gives fault -32008, an unknown id -32009.",
+        [],  # any result type: methodSignature answers "undef"
     ),
 }
 
@@ -75,8 +92,8 @@ def is_introspection(name: str) -> bool:
 
 def system_methods(*, multicall: bool) -> list[str]:
     """The `system.*` names a client can call, with `system.multicall` where the protocol has it."""
-    names = sorted(INTROSPECTION_METHODS)
-    return sorted([*names, MULTICALL]) if multicall else names
+    names = [*INTROSPECTION_METHODS, *JOB_METHODS]
+    return sorted([*names, MULTICALL]) if multicall else sorted(names)
 
 
 def answer(call: Call, catalogue: Sequence[ProcedureInfo], *, multicall: bool = True) -> Outcome:
@@ -161,7 +178,7 @@ def _method_signature(arguments: list[Any], catalogue: Sequence[ProcedureInfo], 
         return found
     if isinstance(found, ProcedureInfo):
         return Success(method_signatures(found))
-    return Success([list(signature) for signature in found[1]])
+    return Success([list(signature) for signature in found[1]] or "undef")
 
 
 def _get_capabilities(arguments: list[Any], catalogue: Sequence[ProcedureInfo], multicall: bool) -> Outcome:

@@ -140,3 +140,35 @@ def whoami(user: Caller) -> str:
 def transfer(user: Caller, amount: int, pin: str) -> dict:
     """Pretend to move money; `pin` is declared sensitive and never written to the call log."""
     return {"by": user.username, "amount": amount}
+
+
+# Background jobs (docs/jobs.md): the caller gets a job id at once and asks for the outcome later
+# with system.jobStatus(id) and system.jobResult(id).
+
+
+@worker.procedure(name="jobs.slow_add", background=True)
+async def slow_add(a: int, b: int) -> int:
+    """Add two integers after half a second, as a background job."""
+    await asyncio.sleep(0.5)
+    return a + b
+
+
+@worker.procedure(name="jobs.sleep", background=True)
+async def job_sleep(seconds: float) -> float:
+    """Sleep, as a background job, then return the number of seconds slept."""
+    await asyncio.sleep(seconds)
+    return seconds
+
+
+@worker.procedure(name="jobs.fail", background=True)
+def job_fail(code: int = 0, message: str = "the job failed") -> None:
+    """Fail as a background job: with an application fault when `code` is given, else by crashing."""
+    if code:
+        raise Fault(code, message)
+    raise RuntimeError(message)
+
+
+@worker.procedure(name="jobs.whoami", auth=True, background=True)
+def job_whoami(user: Caller) -> str:
+    """Return the caller's name, as a background job only that caller may follow."""
+    return str(user)

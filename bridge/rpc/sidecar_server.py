@@ -22,7 +22,7 @@ from bridge.rpc.servers import RunningServer, start_server
 from bridge.rpc.worker_pool import WorkerPool
 from bridge.rpc.worker_server import SERVICE_NAME
 from bridge.sidecar.catalogue import RouteFailure
-from bridge.sidecar.interception import Interceptor, ProxiedCall, ProxyReply, chain
+from bridge.sidecar.interception import Interceptor, Proceed, ProxiedCall, ProxyReply, chain
 from bridge.sidecar.wire import WireError, read_request_head
 from bridge.store.records import CallRecord
 from rpcbridge.v1 import worker_pb2
@@ -31,26 +31,36 @@ from rpcbridge.v1 import worker_pb2
 _FORWARDED = (metadata.REQUEST_ID,)
 
 
-class SidecarService:
-    """Routes each call to a worker through the interceptor chain."""
+def forward_to_worker(pool: WorkerPool) -> Proceed:
+    """The terminal handler: route a call to a worker and invoke it there, bytes in and bytes out.
 
-    def __init__(self, pool: WorkerPool, interceptors: Sequence[Interceptor], max_timeout: float) -> None:
-        self._pool = pool
-        self._max_timeout = max_timeout
-        self._handle = chain(interceptors, self._forward)
+    The interceptor chain ends here; the background job runner calls it directly, so a job's run
+    passes no interceptor a second time.
+    """
 
-    async def _forward(self, call: ProxiedCall) -> ProxyReply:
-        route = self._pool.catalogue.route(call.procedure, call.api_version)
+    async def forward(call: ProxiedCall) -> ProxyReply:
+        route = pool.catalogue.route(call.procedure, call.api_version)
         if isinstance(route, RouteFailure):
             return ProxyReply.failure(route.status, route.detail)
         extra = [(key, call.metadata[key]) for key in _FORWARDED if key in call.metadata]
         extra += list(call.forward_metadata.items())
         if call.caller is not None:
             extra.append((metadata.CALLER, call.caller))
-        answer = await self._pool.invoke(route, call.request, extra, call.timeout)
+        answer = await pool.invoke(route, call.request, extra, call.timeout)
         if isinstance(answer, bytes):
             return ProxyReply(answer)
         return ProxyReply.failure(*answer)
+
+    return forward
+
+
+class SidecarService:
+    """Routes each call to a worker through the interceptor chain."""
+
+    def __init__(self, pool: WorkerPool, interceptors: Sequence[Interceptor], max_timeout: float) -> None:
+        self._pool = pool
+        self._max_timeout = max_timeout
+        self._handle = chain(interceptors, forward_to_worker(pool))
 
     async def invoke(self, request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
         """Handle one serialized InvokeRequest."""

@@ -1,4 +1,5 @@
-"""Persistent state of the sidecar: API users and keys, nonces, the call log, the admin password.
+"""Persistent state of the sidecar: API users and keys, nonces, the call log, the admin password,
+background jobs and events.
 
 Stores sit behind `typing.Protocol` seams (`bridge.store.interfaces`) and are chosen by URL in
 one factory, `bridge.store.factory.open_stores`; batches of call records go through
@@ -13,7 +14,9 @@ from bridge.store.interfaces import (
     CallLogSink,
     CallLogStore,
     DuplicateUserError,
+    EventStore,
     InvalidUserError,
+    JobStore,
     NonceStore,
     NonceStoreUnavailable,
     SchemaError,
@@ -22,7 +25,7 @@ from bridge.store.interfaces import (
     UnknownUserError,
     UserStore,
 )
-from bridge.store.records import CallFilter, CallPage, CallRecord, User
+from bridge.store.records import CallFilter, CallPage, CallRecord, Event, Job, JobFault, User
 
 __all__ = [
     "AdminStore",
@@ -32,7 +35,12 @@ __all__ = [
     "CallPage",
     "CallRecord",
     "DuplicateUserError",
+    "Event",
+    "EventStore",
     "InvalidUserError",
+    "Job",
+    "JobFault",
+    "JobStore",
     "NonceStore",
     "NonceStoreUnavailable",
     "SchemaError",

@@ -14,11 +14,12 @@ from typing import Final
 from bridge.errors import ConfigError
 from bridge.settings import Settings
 from bridge.store.database import Database
-from bridge.store.interfaces import AdminStore, CallLogStore, NonceStore, UserStore
+from bridge.store.interfaces import AdminStore, CallLogStore, EventStore, JobStore, NonceStore, UserStore
 from bridge.store.key_cipher import KeyCipher
 from bridge.store.migrations import apply_migrations
 from bridge.store.nonce_stores import DEFAULT_PREFIX, MemoryNonceStore, RedisNonceStore
 from bridge.store.postgres_database import PostgresDatabase
+from bridge.store.sql_job_stores import SqlEventStore, SqlJobStore
 from bridge.store.sql_stores import SqlAdminStore, SqlCallLogStore, SqlUserStore
 from bridge.store.sqlite_database import SqliteDatabase
 
@@ -35,6 +36,8 @@ class Stores:
     nonces: NonceStore
     call_log: CallLogStore
     admin: AdminStore
+    jobs: JobStore
+    events: EventStore
     database: Database
     _nonce_backend: MemoryNonceStore | RedisNonceStore = field(repr=False)
 
@@ -90,6 +93,8 @@ async def open_stores(settings: Settings) -> Stores:
         nonces=nonces,
         call_log=SqlCallLogStore(db),
         admin=SqlAdminStore(db),
+        jobs=SqlJobStore(db),
+        events=SqlEventStore(db),
         database=db,
         _nonce_backend=nonces,
     )

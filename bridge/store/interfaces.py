@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bridge.errors import BridgeError
-from bridge.store.records import CallFilter, CallPage, CallRecord, User
+from bridge.store.records import CallFilter, CallPage, CallRecord, Event, Job, JobFault, User
 
 
 class StoreError(BridgeError):
@@ -133,4 +133,77 @@ class AdminStore(Protocol):
 
     async def set_password_hash(self, password_hash: str) -> None:
         """Store (replace) the hash."""
+        ...
+
+
+class JobStore(Protocol):
+    """Background jobs: accepted, claimed by one runner at a time, finished once (docs/jobs.md).
+
+    A runner (one per sidecar process, named by a random id) claims a job for a lease; only the
+    holder of the claim can finish it or put it back. A claim whose lease ran out (its sidecar
+    died) can be taken by any runner, so every accepted job runs at least once.
+    """
+
+    async def add(self, job: Job) -> None:
+        """Store a new job; it is committed when this returns."""
+        ...
+
+    async def get(self, job_id: str) -> Job | None:
+        """The job with this id, or None."""
+        ...
+
+    async def claim(
+        self, runner: str, limit: int, lease_seconds: float, now: datetime.datetime | None = None
+    ) -> list[Job]:
+        """Mark up to `limit` runnable jobs (queued and due, or running with a lapsed lease) as running.
+
+        Oldest first; `attempts` goes up by one and `started_at` becomes `now` for each.
+        """
+        ...
+
+    async def finish(
+        self,
+        job_id: str,
+        runner: str,
+        response: bytes,
+        fault: JobFault | None = None,
+        now: datetime.datetime | None = None,
+    ) -> bool:
+        """Record how a claimed job ended: succeeded, or failed with a `job.failed` event.
+
+        The state change and the event commit together. False when `runner` no longer holds
+        the claim (its lease ran out and another runner took the job).
+        """
+        ...
+
+    async def retry(
+        self, job_id: str, runner: str, delay: float, now: datetime.datetime | None = None
+    ) -> bool:
+        """Put a claimed job back in the queue, runnable `delay` seconds from now; False as `finish`."""
+        ...
+
+    async def release(self, runner: str, now: datetime.datetime | None = None) -> int:
+        """Put every job `runner` holds back in the queue, runnable at once (a graceful stop)."""
+        ...
+
+    async def expire_queued(
+        self, days: float, response: bytes, fault: JobFault, now: datetime.datetime | None = None
+    ) -> int:
+        """Fail the jobs still queued `days` after they were accepted (with events); return how many."""
+        ...
+
+    async def purge_older_than(self, days: float, now: datetime.datetime | None = None) -> int:
+        """Delete jobs finished, and events written, more than `days` before `now`; return the jobs."""
+        ...
+
+
+class EventStore(Protocol):
+    """Events in commit order, for delivery to subscribers (webhooks, WebSocket) that keep a cursor."""
+
+    async def append(self, event: Event) -> int:
+        """Store an event; return its id, greater than that of every event committed before it."""
+        ...
+
+    async def list_since(self, after_id: int = 0, limit: int = 100) -> list[Event]:
+        """Up to `limit` events whose id is greater than `after_id`, in id order."""
         ...

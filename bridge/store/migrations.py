@@ -40,6 +40,15 @@ _CALL_LOG_INDEXES = (
     "CREATE INDEX api_keys_active ON api_keys (username, id) WHERE revoked_at IS NULL",
 )
 
+_JOB_CHECKS = "CHECK (state IN ('queued', 'running', 'succeeded', 'failed'))"
+_JOB_INDEXES = (
+    # The runner's claim looks for due queued jobs and lapsed leases; retention for old finished jobs.
+    "CREATE INDEX jobs_queued ON jobs (not_before) WHERE state = 'queued'",
+    "CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running'",
+    "CREATE INDEX jobs_finished_at ON jobs (finished_at) WHERE finished_at IS NOT NULL",
+    "CREATE INDEX events_created_at ON events (created_at)",
+)
+
 # Times are integer microseconds since the epoch in SQLite, TIMESTAMPTZ in PostgreSQL.
 SQLITE_MIGRATIONS: Final = (
     Migration(
@@ -59,6 +68,22 @@ SQLITE_MIGRATIONS: Final = (
             f" response_bytes INTEGER NOT NULL, arguments TEXT, result TEXT, {_CALL_LOG_CHECKS})",
             "CREATE TABLE admin_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
             *_CALL_LOG_INDEXES,
+        ),
+    ),
+    Migration(
+        2,
+        "background jobs and events",
+        (
+            "CREATE TABLE jobs (id TEXT PRIMARY KEY, procedure TEXT NOT NULL, request BLOB NOT NULL,"
+            " username TEXT NOT NULL, state TEXT NOT NULL, api_version INTEGER NOT NULL,"
+            " protocol TEXT NOT NULL, request_id TEXT NOT NULL, forward_metadata TEXT NOT NULL,"
+            " created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,"
+            " attempts INTEGER NOT NULL, not_before INTEGER NOT NULL, runner TEXT, lease_until INTEGER,"
+            f" response BLOB, fault_code INTEGER, fault_message TEXT, {_JOB_CHECKS})",
+            "CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
+            " job_id TEXT NOT NULL, procedure TEXT NOT NULL, username TEXT NOT NULL,"
+            " created_at INTEGER NOT NULL, payload TEXT NOT NULL)",
+            *_JOB_INDEXES,
         ),
     ),
 )
@@ -82,6 +107,23 @@ POSTGRES_MIGRATIONS: Final = (
             f" arguments TEXT, result TEXT, {_CALL_LOG_CHECKS})",
             "CREATE TABLE admin_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
             *_CALL_LOG_INDEXES,
+        ),
+    ),
+    Migration(
+        2,
+        "background jobs and events",
+        (
+            "CREATE TABLE jobs (id TEXT PRIMARY KEY, procedure TEXT NOT NULL, request BYTEA NOT NULL,"
+            " username TEXT NOT NULL, state TEXT NOT NULL, api_version INTEGER NOT NULL,"
+            " protocol TEXT NOT NULL, request_id TEXT NOT NULL, forward_metadata TEXT NOT NULL,"
+            " created_at TIMESTAMPTZ NOT NULL, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ,"
+            " attempts INTEGER NOT NULL, not_before TIMESTAMPTZ NOT NULL, runner TEXT,"
+            " lease_until TIMESTAMPTZ, response BYTEA, fault_code BIGINT, fault_message TEXT,"
+            f" {_JOB_CHECKS})",
+            "CREATE TABLE events (id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind TEXT NOT NULL,"
+            " job_id TEXT NOT NULL, procedure TEXT NOT NULL, username TEXT NOT NULL,"
+            " created_at TIMESTAMPTZ NOT NULL, payload TEXT NOT NULL)",
+            *_JOB_INDEXES,
         ),
     ),
 )

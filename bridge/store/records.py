@@ -1,4 +1,4 @@
-"""The values stores hold and hand back: `User`, `CallRecord`, and the call-log query types.
+"""The values stores hold and hand back: `User`, `CallRecord`, the call-log query types, `Job`, `Event`.
 
 Pure data with validation; imports only the standard library and `bridge.errors`.
 """
@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime
 import fnmatch
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Final
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 INCOMING: Final = "incoming"
 OUTGOING: Final = "outgoing"
@@ -148,3 +148,87 @@ class CallPage:
 
     records: tuple[CallRecord, ...]
     total: int
+
+
+QUEUED: Final = "queued"
+RUNNING: Final = "running"
+SUCCEEDED: Final = "succeeded"
+FAILED: Final = "failed"
+JOB_STATES: Final = frozenset({QUEUED, RUNNING, SUCCEEDED, FAILED})
+FINISHED_STATES: Final = frozenset({SUCCEEDED, FAILED})
+
+JOB_FAILED: Final = "job.failed"
+"""The kind of the event written when a background job ends in a fault."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Job:
+    """One background job: the call to run, who started it, and how it ended (docs/jobs.md).
+
+    Args:
+        request: the serialized InvokeRequest, auth params already taken out.
+        user: the authenticated caller who started it; "" for a job anyone holding its id may see.
+        forward_metadata: metadata interceptors added for the worker, sent again on every run.
+        started_at: when the latest run started; None while it never ran.
+        attempts: how many runs have started (a run cut short by a worker or sidecar stop counts).
+        response: the serialized InvokeResponse (result or fault) once finished, else None.
+        fault_code, fault_message: the fault of a failed job.
+    """
+
+    id: str
+    procedure: str
+    request: bytes
+    created_at: datetime.datetime
+    state: str = QUEUED
+    user: str = ""
+    api_version: int = 0
+    protocol: str = ""
+    request_id: str = ""
+    forward_metadata: Mapping[str, str] = field(default_factory=dict)
+    started_at: datetime.datetime | None = None
+    finished_at: datetime.datetime | None = None
+    attempts: int = 0
+    response: bytes | None = None
+    fault_code: int | None = None
+    fault_message: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
+            raise ValueError("Job.created_at must be timezone-aware")
+        if self.state not in JOB_STATES:
+            raise ValueError(f"Job.state must be one of {sorted(JOB_STATES)}")
+
+    @property
+    def finished(self) -> bool:
+        """True once the job succeeded or failed."""
+        return self.state in FINISHED_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class JobFault:
+    """How a failed job ended: the fault code and message its caller will see."""
+
+    code: int
+    message: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Something subscribers (webhooks, WebSocket) may be told about, such as `job.failed`.
+
+    Args:
+        payload: JSON-serializable details, e.g. {"code": -32603, "message": "Internal error"}.
+        id: assigned by the store in commit order; None before the event is written.
+    """
+
+    kind: str
+    created_at: datetime.datetime
+    job_id: str = ""
+    procedure: str = ""
+    user: str = ""
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
+            raise ValueError("Event.created_at must be timezone-aware")

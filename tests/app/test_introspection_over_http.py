@@ -12,7 +12,14 @@ from bridge.faults import WORKER_UNAVAILABLE, fault
 from tests.app.conftest import PROCEDURES, FakeInvoker
 from tests.app.wire import json_error, json_result, xml_call
 
-SYSTEM = ["system.getCapabilities", "system.listMethods", "system.methodHelp", "system.methodSignature"]
+SYSTEM = [
+    "system.getCapabilities",
+    "system.jobResult",
+    "system.jobStatus",
+    "system.listMethods",
+    "system.methodHelp",
+    "system.methodSignature",
+]
 
 
 async def test_list_methods_over_xmlrpc(client: TestClient[Any, Any], invoker: FakeInvoker) -> None:

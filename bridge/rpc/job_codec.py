@@ -1,0 +1,47 @@
+"""The messages background jobs read and write, for `bridge.sidecar.jobs` (which must not import protobuf).
+
+Part of the one package that touches the generated stubs. Bytes in and out: the sidecar stores a
+job's InvokeRequest and its worker's InvokeResponse as they travelled.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from google.protobuf.message import DecodeError
+
+from bridge.calls import Call, Outcome, Success
+from bridge.rpc.values import outcome_to_response, request_to_call, response_to_outcome
+from bridge.sidecar.jobs import JobCodec
+from rpcbridge.v1 import worker_pb2
+
+
+def outcome_bytes(outcome: Outcome) -> bytes:
+    """A serialized InvokeResponse holding the outcome; TypeError for a value outside the neutral types."""
+    return outcome_to_response(outcome).SerializeToString()
+
+
+def result_response(value: Any) -> bytes:
+    """A serialized InvokeResponse whose result is `value` (a job id, a job status)."""
+    return outcome_bytes(Success(value))
+
+
+def outcome_from_bytes(response: bytes) -> Outcome:
+    """The outcome in a serialized InvokeResponse; ValueError when it does not parse."""
+    try:
+        return response_to_outcome(worker_pb2.InvokeResponse.FromString(response))
+    except DecodeError as exc:
+        raise ValueError("malformed InvokeResponse") from exc
+
+
+def call_from_bytes(request: bytes) -> Call:
+    """The call in a serialized InvokeRequest; ValueError when it does not parse."""
+    try:
+        return request_to_call(worker_pb2.InvokeRequest.FromString(request))
+    except DecodeError as exc:
+        raise ValueError("malformed InvokeRequest") from exc
+
+
+JOB_CODEC: Final = JobCodec(
+    encode_outcome=outcome_bytes, decode_outcome=outcome_from_bytes, decode_call=call_from_bytes
+)
