@@ -1,0 +1,125 @@
+"""The run's report: a table, the bridge's ratios to every alternative of the same run, and JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.measure import Measurement
+
+FULL_PATH_KEY = "bridge"
+FIXED_ANSWER = "any (fixed answer)"
+# Busy time of the server CPU not spent in the servers (kernel networking, other processes) above
+# which a run is called shared: its figures are lower than a quiet machine would give.
+SHARED_CPU_THRESHOLD = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Ratio:
+    """The bridge's requests/s divided by an alternative's, both from this run."""
+
+    protocol: str
+    alternative: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"bridge {self.protocol} / {self.alternative} = {self.value:.2f}x"
+
+
+def ratios(measurements: Sequence[Measurement]) -> list[Ratio]:
+    """Full-path bridge throughput over each valid alternative serving the same protocol."""
+    found = []
+    for bridge in measurements:
+        if bridge.key != FULL_PATH_KEY or not bridge.valid or bridge.load is None:
+            continue
+        for other in measurements:
+            if other.key == FULL_PATH_KEY or not other.valid or other.load is None:
+                continue
+            if other.protocol not in (bridge.protocol, FIXED_ANSWER):
+                continue
+            value = bridge.load.requests_per_second / other.load.requests_per_second
+            found.append(Ratio(bridge.protocol, other.label, value))
+    return found
+
+
+def _row(measurement: Measurement) -> list[str]:
+    load = measurement.load
+    if not measurement.valid or load is None:
+        return [measurement.label, measurement.protocol, "-", "-", "-", measurement.problem or "no figures"]
+    errors = load.socket_errors + load.timeouts
+    note = f"{load.timeouts} timeouts, {load.socket_errors} socket errors" if errors else "0"
+    return [
+        measurement.label,
+        measurement.protocol,
+        f"{load.requests_per_second:,.0f}",
+        f"{load.p50_ms:.2f}",
+        f"{load.p99_ms:.2f}",
+        note,
+    ]
+
+
+def table(measurements: Sequence[Measurement]) -> str:
+    """The figures as an aligned plain-text table (also valid Markdown)."""
+    header = ["scenario", "protocol", "requests/s", "p50 ms", "p99 ms", "errors"]
+    rows = [header, *(_row(m) for m in measurements)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    right = {2, 3, 4}
+
+    def line(cells: list[str]) -> str:
+        pairs = enumerate(zip(cells, widths, strict=True))
+        padded = [cell.rjust(width) if i in right else cell.ljust(width) for i, (cell, width) in pairs]
+        return "| " + " | ".join(padded) + " |"
+
+    dashes = [("-" * (w + 1) + ":") if i in right else "-" * (w + 2) for i, w in enumerate(widths)]
+    rule = "|" + "|".join(dashes) + "|"
+    return "\n".join([line(header), rule, *(line(row) for row in rows[1:])])
+
+
+def other_cpu_share(measurement: Measurement) -> float | None:
+    """Share of the server CPU that was busy but not in the servers' processes."""
+    if measurement.server_cpu_busy is None:
+        return None
+    return max(0.0, measurement.server_cpu_busy - sum(measurement.cpu_by_process.values()))
+
+
+def cpu_lines(measurements: Sequence[Measurement]) -> list[str]:
+    """Where the server CPU went during each measured run, as shares of one core."""
+    lines = []
+    for m in measurements:
+        if m.load is None:
+            continue
+        parts = ", ".join(f"{name} {share:.2f}" for name, share in m.cpu_by_process.items())
+        other = other_cpu_share(m)
+        busy = f"; CPU busy {m.server_cpu_busy:.2f}, other {other:.2f}" if other is not None else ""
+        flag = "  <- shared CPU" if other is not None and other > SHARED_CPU_THRESHOLD else ""
+        wrk = f"; wrk {m.load.wrk_cpu_share:.2f}"
+        lines.append(f"{m.label}, {m.protocol}: {parts or 'no samples'}{busy}{wrk}{flag}")
+    return lines
+
+
+def shared_cpu(measurements: Sequence[Measurement]) -> bool:
+    """True when some run's server CPU was noticeably busy outside the servers."""
+    return any((other_cpu_share(m) or 0.0) > SHARED_CPU_THRESHOLD for m in measurements if m.load)
+
+
+def write_json(path: Path, measurements: Sequence[Measurement], context: dict[str, Any]) -> None:
+    """Write the run (context, every measurement, the ratios) as JSON to `path`."""
+    document = {
+        **context,
+        "results": [
+            {
+                **dataclasses.asdict(m),
+                "requests_per_second": m.load.requests_per_second if m.load else None,
+                "other_cpu_share": other_cpu_share(m),
+                "valid": m.valid,
+            }
+            for m in measurements
+        ],
+        "ratios": [dataclasses.asdict(r) for r in ratios(measurements)],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
