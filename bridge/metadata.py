@@ -25,6 +25,8 @@ AUTH_BODY_SHA256: Final = "rpcbridge-auth-body-sha256"
 PEER: Final = "rpcbridge-peer"
 # The frontend's random id for one HTTP request: credentials are checked once per request.
 HTTP_SCOPE: Final = "rpcbridge-http-scope"
+# "1": verify the caller even if the procedure is not auth=True (the frontend sets it for pickle).
+AUTH_REQUIRED: Final = "rpcbridge-auth-required"
 
 
 def as_dict(metadata: Iterable[tuple[str, str | bytes]] | None) -> dict[str, str]:

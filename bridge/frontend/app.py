@@ -14,6 +14,7 @@ from bridge.calls import Invoker
 from bridge.frontend.dispatch import Dispatcher
 from bridge.frontend.health import HealthEndpoints
 from bridge.frontend.metrics import FrontendMetrics
+from bridge.frontend.pickle_endpoint import PICKLE_PATH, PickleEndpoint
 from bridge.frontend.request_log import request_envelope
 from bridge.frontend.rpc_endpoint import RPC_PATHS, RpcEndpoint
 from bridge.settings import Settings
@@ -43,6 +44,7 @@ def create_app(settings: Settings, invoker: Invoker) -> web.Application:
     rpc = RpcEndpoint(settings, dispatcher, metrics)
     for path in RPC_PATHS:
         app.router.add_post(path, rpc.handle)
+    app.router.add_post(PICKLE_PATH, PickleEndpoint(settings, dispatcher, metrics).handle)
     app.router.add_get("/healthz", health.alive)
     app.router.add_get("/readyz", health.ready)
     app.router.add_get("/metrics", metrics.handle)

@@ -1,5 +1,8 @@
 """The authentication interceptor: every call to an `auth=True` procedure proves its caller here.
 
+So does every call whose metadata demands it (`rpcbridge-auth-required: 1`, which the frontend
+sends for pickle-over-HTTP); the caller then travels on even to procedures that ignore it.
+
 Pure of transport. Credentials come from metadata (the header form, which the frontend lifts from
 `Authorization`, or gRPC clients' own metadata) or, failing that, from the call's first four
 params (rpcenable-compatible), which are taken out before the worker sees the call.
@@ -42,7 +45,7 @@ def credentials_from_metadata(received: Mapping[str, str]) -> Credentials | None
 
 
 class AuthenticateCalls:
-    """Interceptor: verify credentials for auth procedures, pass the caller on, refuse the rest."""
+    """Interceptor: verify credentials where required, pass the caller on, refuse the rest."""
 
     def __init__(
         self,
@@ -57,9 +60,10 @@ class AuthenticateCalls:
         self._on_failure = on_failure
 
     async def __call__(self, call: ProxiedCall, proceed: Proceed) -> ProxyReply:
-        """Authenticate when the procedure asks for it, then proceed."""
+        """Authenticate when the procedure or the call's metadata asks for it, then proceed."""
         info = self._describe(call.procedure)
-        if info is None or not info.auth:
+        demanded = call.metadata.get(metadata.AUTH_REQUIRED) == "1"
+        if not demanded and (info is None or not info.auth):
             return await proceed(call)
         try:
             creds = credentials_from_metadata(call.metadata) or self._lift(call)
