@@ -1,6 +1,6 @@
 """The `rpcbridge` command: parses arguments, builds settings once, runs one role.
 
-Subcommands: `up`, `worker`, `sidecar`, `frontend`.
+Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from bridge.errors import ConfigError
+from bridge.legacy.upstream import PROTOCOLS, UpstreamConfig
 from bridge.observability import configure_logging
-from bridge.settings import Settings, load_settings
+from bridge.settings import Settings, load_settings, secret_from_environment
 from bridge.supervisor import run_up
 from bridge.user_commands import add_user_commands, run_user_command
 
@@ -34,6 +35,13 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--worker", action="append", default=[], metavar="TARGET", help="module[:attr] or file.py[:attr]"
     )
+    up.add_argument(
+        "--legacy",
+        action="append",
+        default=[],
+        metavar="[PREFIX=]URL",
+        help="also start a legacy adapter for this XML-RPC server (see `rpcbridge legacy`)",
+    )
     up.add_argument("--http-port", type=int)
     up.add_argument("--grpc-port", type=int)
     up.add_argument("--admin-port", type=int)
@@ -42,6 +50,28 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("target", help="module, module:attr or path/to/file.py[:attr] (attr: worker)")
     worker.add_argument("--listen", default="127.0.0.1:0", metavar="HOST:PORT")
     worker.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+
+    legacy = command("legacy", "serve the methods of an XML-RPC or JSON-RPC server as a worker")
+    legacy.add_argument("--upstream", required=True, metavar="URL", help="the server to forward to")
+    legacy.add_argument("--protocol", choices=PROTOCOLS, default="xmlrpc")
+    legacy.add_argument("--prefix", default="", metavar="NAME.", help="put before every upstream name")
+    legacy.add_argument("--auth-user", metavar="USER", help="add rpcenable auth params as this user")
+    legacy.add_argument(
+        "--auth-key-env", metavar="VARIABLE", help="environment variable holding that user's API key"
+    )
+    legacy.add_argument(
+        "--method",
+        action="append",
+        dest="methods",
+        metavar="NAME",
+        help="forward this upstream method (repeatable); default: ask system.listMethods",
+    )
+    legacy.add_argument("--timeout", type=float, metavar="SECONDS", help="for each upstream call")
+    legacy.add_argument("--listen", default="127.0.0.1:0", metavar="HOST:PORT")
+    legacy.add_argument(
+        "--sidecar", dest="sidecar_target", metavar="HOST:PORT", help="where outgoing calls are logged"
+    )
+    legacy.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
 
     sidecar = command("sidecar", "serve the gRPC proxy, catalogue and admin site")
     sidecar.add_argument(
@@ -60,6 +90,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _SETTING_FLAGS = ("data_dir", "http_port", "grpc_port", "admin_port", "workers", "sidecar_target")
+
+
+def _upstream_config(args: argparse.Namespace, settings: Settings) -> UpstreamConfig:
+    """The legacy adapter's upstream from its flags, `legacy_methods` in the config file, and settings."""
+    auth_key = ""
+    if args.auth_user or args.auth_key_env:
+        if not (args.auth_user and args.auth_key_env):
+            raise ConfigError("--auth-user and --auth-key-env go together")
+        auth_key = secret_from_environment(args.auth_key_env)
+    methods = args.methods or settings.extra.get("legacy_methods", ())
+    if isinstance(methods, str):
+        methods = [name.strip() for name in methods.split(",") if name.strip()]
+    if not isinstance(methods, list | tuple) or not all(isinstance(name, str) for name in methods):
+        raise ConfigError("legacy_methods must be a list of names, or one comma-separated string")
+    return UpstreamConfig(
+        url=args.upstream,
+        protocol=args.protocol,
+        prefix=args.prefix,
+        auth_user=args.auth_user or "",
+        auth_key=auth_key,
+        methods=tuple(methods),
+        timeout=args.timeout if args.timeout is not None else settings.default_timeout,
+        sidecar=settings.sidecar_address if settings.log_outgoing else "",
+        log_arguments=settings.log_arguments,
+    )
 
 
 def _run(main: Coroutine[Any, Any, int | None]) -> int:
@@ -86,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings: Settings = load_settings(args.config, flags)
         configure_logging(settings.log_level, args.command)
         if args.command == "up":
-            return asyncio.run(run_up(settings, args.config, args.worker))
+            return asyncio.run(run_up(settings, args.config, args.worker, args.legacy))
         if args.command in ("users", "admin"):
             return asyncio.run(run_user_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
@@ -95,6 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         if args.command == "worker":
             return _run(roles.run_worker(settings, args.target, args.listen, args.ready_file))
+        if args.command == "legacy":
+            upstream = _upstream_config(args, settings)
+            return _run(roles.run_legacy(settings, upstream, args.listen, args.ready_file))
         if args.command == "sidecar":
             return _run(roles.run_sidecar(settings, args.ready_file))
         return _run(roles.run_frontend(settings, args.ready_file))

@@ -13,10 +13,12 @@ from bridge.auth.verifier import Verifier
 from bridge.frontend.admin.console import AdminConsole
 from bridge.frontend.admin_site import create_admin_app, start_admin_site
 from bridge.frontend.server import serve as serve_frontend
+from bridge.legacy import UpstreamConfig, build_adapter
 from bridge.readiness import announce
+from bridge.rpc.job_codec import JOB_CODEC
 from bridge.rpc.payload_text import render_payload
 from bridge.rpc.sidecar_client import SidecarClient
-from bridge.rpc.sidecar_server import SidecarService, start_sidecar_server
+from bridge.rpc.sidecar_server import SidecarService, forward_to_worker, start_sidecar_server
 from bridge.rpc.values import lift_leading_params
 from bridge.rpc.worker_pool import WorkerPool
 from bridge.rpc.worker_server import serve_worker
@@ -25,6 +27,9 @@ from bridge.sidecar.authentication import AuthenticateCalls
 from bridge.sidecar.call_recording import RecordCalls
 from bridge.sidecar.catalogue import Catalogue
 from bridge.sidecar.interception import Interceptor
+from bridge.sidecar.job_retention import purge_jobs_forever
+from bridge.sidecar.job_runner import JobRunner
+from bridge.sidecar.jobs import BackgroundJobs
 from bridge.sidecar.metrics import SidecarMetrics
 from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
 from bridge.sidecar.retention import purge_forever
@@ -42,6 +47,22 @@ async def run_worker(settings: Settings, target: str, listen: str, ready_file: P
         announce(ready_file, role="worker", target=target, address=address)
 
     await serve_worker(worker, listen, settings.worker_secret, ready, settings.worker_tls)
+
+
+async def run_legacy(
+    settings: Settings, upstream: UpstreamConfig, listen: str, ready_file: Path | None
+) -> None:
+    """Serve a legacy adapter, a worker forwarding to `upstream`, until cancelled."""
+    adapter = await asyncio.to_thread(build_adapter, upstream)
+
+    def ready(address: str) -> None:
+        names = [info.name for info in adapter.describe()]
+        announce(ready_file, role="legacy", upstream=upstream.display_url, address=address, procedures=names)
+
+    try:
+        await serve_worker(adapter, listen, settings.worker_secret, ready, settings.worker_tls)
+    finally:
+        await asyncio.to_thread(adapter.close)
 
 
 async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
@@ -67,14 +88,32 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             render = render_payload if settings.log_arguments else None
             sinks.append(RecordCalls(writer.record, catalogue.describe, render))
         verifier = Verifier(stores.users, stores.nonces, settings.auth_skew_seconds)
+        runner = JobRunner(
+            stores.jobs,
+            forward_to_worker(pool),
+            JOB_CODEC,
+            concurrency=settings.job_concurrency,
+            timeout=settings.job_deadline,
+            retry_max_seconds=settings.job_retry_max_seconds,
+        )
         interceptors: list[Interceptor] = [
             ObserveCalls(sinks),
             AuthenticateCalls(verifier, catalogue.describe, lift_leading_params, metrics.auth_failed),
+            BackgroundJobs(
+                stores.jobs, catalogue.describe, verifier, JOB_CODEC, runner.wake, metrics.auth_failed
+            ),
         ]
         purging = asyncio.create_task(purge_forever(stores.call_log, settings.log_retention_days))
         stack.callback(purging.cancel)
+        job_purging = asyncio.create_task(
+            purge_jobs_forever(stores.jobs, settings.job_retention_days, JOB_CODEC)
+        )
+        stack.callback(job_purging.cancel)
         await pool.start()
         stack.push_async_callback(pool.aclose)
+        # Started once the catalogue is loaded; stopped before the pool closes, so its runs end first.
+        await runner.start()
+        stack.push_async_callback(runner.aclose)
         service = SidecarService(pool, interceptors, settings.max_timeout)
         record_outgoing = writer.record if settings.log_outgoing else _discard
         server = await start_sidecar_server(

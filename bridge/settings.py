@@ -202,3 +202,11 @@ def load_settings(
             raise ConfigError(f"unknown setting {key!r}")
         values[key] = _coerce(key, raw)
     return Settings(**values, extra=extra)
+
+
+def secret_from_environment(variable: str, environ: Mapping[str, str] | None = None) -> str:
+    """The value of an environment variable a flag names (so a secret never shows in `ps`)."""
+    value = (os.environ if environ is None else environ).get(variable, "")
+    if not value:
+        raise ConfigError(f"environment variable {variable} is not set")
+    return value

@@ -1,9 +1,12 @@
 """`rpcbridge up`: a whole local deployment as separate child processes, stopped together.
 
-Starts the workers, then the sidecar (told the workers' addresses), then the frontend; waits
-until `/readyz` is green and prints the URLs. On SIGINT/SIGTERM it stops the frontend first, then
-the sidecar, then the workers, each gracefully. A child that dies on its own is reported and the
-deployment is stopped with a non-zero exit status, never silently left half-running.
+Starts the workers and legacy adapters, then the sidecar (told their addresses), then the
+frontend; waits until `/readyz` is green and prints the URLs. Legacy adapters start before the
+sidecar yet log their outgoing calls to it, so they are told the sidecar's address in advance:
+with `--grpc-port 0`, `up` picks a free port for the sidecar itself. On SIGINT/SIGTERM it stops
+the frontend first, then the sidecar, then the workers, each gracefully. A child that dies on its
+own is reported and the deployment is stopped with a non-zero exit status, never silently left
+half-running.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -122,15 +126,59 @@ def _settings_flags(settings: Settings, config_file: Path | None) -> list[str]:
     return flags + (["--config", str(config_file)] if config_file is not None else [])
 
 
+def parse_legacy(text: str) -> tuple[str, str]:
+    """Split `up --legacy [PREFIX=]URL` into (prefix, URL); an "=" inside the URL is not a prefix."""
+    prefix, equals, url = text.partition("=")
+    if not equals or "://" in prefix:
+        return "", text
+    return prefix, url
+
+
+def _free_port(host: str) -> int:
+    """A port the kernel just gave out on `host`; another process could take it first, rarely."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _reachable_host(host: str) -> str:
+    """Where a local child reaches a server listening on `host` (a wildcard means loopback)."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 -- compared, not bound
+
+
+def _legacy_args(spec: str, sidecar: str, common: Sequence[str]) -> list[str]:
+    prefix, url = parse_legacy(spec)
+    if not url:
+        raise ConfigError(f"--legacy {spec!r}: give [PREFIX=]URL")
+    return [
+        "legacy",
+        "--upstream",
+        url,
+        "--prefix",
+        prefix,
+        "--listen",
+        "127.0.0.1:0",
+        "--sidecar",
+        sidecar,
+        *common,
+    ]
+
+
 async def run_up(
     settings: Settings,
     config_file: Path | None,
     worker_targets: Sequence[str],
+    legacy_upstreams: Sequence[str] = (),
     say: Callable[[str], None] = print,
 ) -> int:
     """Run the deployment until a signal arrives or a child dies; returns the exit status."""
-    if not worker_targets:
-        raise ConfigError("rpcbridge up needs at least one --worker TARGET")
+    if not worker_targets and not legacy_upstreams:
+        raise ConfigError("rpcbridge up needs at least one --worker TARGET or --legacy URL")
+    grpc_port = settings.grpc_port
+    if legacy_upstreams and grpc_port == 0:
+        grpc_port = _free_port(settings.grpc_host or "127.0.0.1")
+    sidecar_address = f"{_reachable_host(settings.grpc_host)}:{grpc_port}"
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -145,8 +193,11 @@ async def run_up(
             for index, target in enumerate(worker_targets):
                 args = ["worker", target, "--listen", "127.0.0.1:0", *common]
                 workers.append(await _spawn(f"worker {target}", args, ready_dir / f"worker{index}.json", env))
+            for index, spec in enumerate(legacy_upstreams):
+                args = _legacy_args(spec, sidecar_address, common)
+                workers.append(await _spawn(f"legacy {spec}", args, ready_dir / f"legacy{index}.json", env))
             addresses = [(await _wait_ready(child))["address"] for child in workers]
-            sidecar_args = ["sidecar", "--grpc-port", str(settings.grpc_port)]
+            sidecar_args = ["sidecar", "--grpc-port", str(grpc_port)]
             sidecar_args += ["--admin-port", str(settings.admin_port), *common]
             for address in addresses:
                 sidecar_args += ["--worker", address]

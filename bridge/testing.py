@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -155,3 +156,47 @@ def deployment(
             yield running
         finally:
             running.stop()
+
+
+@dataclass
+class UpDeployment:
+    """A running `rpcbridge up` and the addresses it printed."""
+
+    process: subprocess.Popen[str]
+    url: str
+    grpc_address: str
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM (`up` stops its children only when asked nicely), then SIGKILL; the exit status."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        return self.process.returncode
+
+
+def start_up(args: Sequence[str], data_dir: Path) -> UpDeployment:
+    """Run `rpcbridge up ARGS...` on kernel-chosen ports and wait until it prints its addresses."""
+    command = [sys.executable, "-m", "bridge", "up", *args]
+    command += ["--http-port", "0", "--grpc-port", "0", "--admin-port", "0", "--data-dir", str(data_dir)]
+    process = subprocess.Popen(  # noqa: S603 -- our own module, fixed arguments
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    assert process.stdout is not None
+    url = ""
+    for line in process.stdout:
+        if found := re.search(r"XML-RPC and JSON-RPC at (\S+)/rpc", line):
+            url = found.group(1) + "/rpc"
+        if found := re.search(r"gRPC \(rpcbridge.v1.Worker\) at (\S+),", line):
+            return UpDeployment(process, url, found.group(1))
+    UpDeployment(process, url, "").stop()
+    raise RuntimeError("rpcbridge up exited before printing its addresses")

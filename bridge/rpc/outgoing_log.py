@@ -6,8 +6,11 @@ with direction "outgoing", the called server in `peer` and a transport error, if
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -23,6 +26,7 @@ log = logging.getLogger("rpcbridge.client")
 SERVICE_NAME = "rpcbridge.v1.Sidecar"
 RECORD_PATH = f"/{SERVICE_NAME}/RecordOutgoingCalls"
 SEND_TIMEOUT = 5.0
+CLOSE_TIMEOUT = 2.0
 
 
 def record_to_message(record: CallRecord) -> sidecar_pb2.OutgoingCall:
@@ -82,15 +86,30 @@ class OutgoingCallLog:
             request_serializer=sidecar_pb2.RecordOutgoingCallsRequest.SerializeToString,
             response_deserializer=sidecar_pb2.RecordOutgoingCallsResponse.FromString,
         )
+        self._in_flight: set[Any] = set()
+        self._lock = threading.Lock()
 
     def record(self, record: CallRecord) -> None:
         """Queue one record for the sidecar (fire and forget; failures are logged, not raised)."""
         request = sidecar_pb2.RecordOutgoingCallsRequest(calls=[record_to_message(record)])
         future = self._send.future(request, timeout=SEND_TIMEOUT)
-        future.add_done_callback(_log_failure)
+        with self._lock:
+            self._in_flight.add(future)
+        future.add_done_callback(self._done)
 
-    def close(self) -> None:
-        """Close the channel (records still in flight may be lost)."""
+    def _done(self, future: Any) -> None:
+        with self._lock:
+            self._in_flight.discard(future)
+        _log_failure(future)
+
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Wait up to `timeout` seconds for records in flight, then close the channel."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            pending = list(self._in_flight)
+        for future in pending:
+            with contextlib.suppress(grpc.RpcError, grpc.FutureTimeoutError):
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
         self._channel.close()
 
 
