@@ -74,6 +74,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         settings.worker_secret,
         settings.catalogue_refresh_seconds,
         settings.worker_tls,
+        settings.stream_calls,
     )
     metrics = SidecarMetrics()
     async with contextlib.AsyncExitStack() as stack:
@@ -140,7 +141,7 @@ def _discard(record: CallRecord) -> None:
 
 async def run_frontend(settings: Settings, ready_file: Path | None) -> None:
     """Serve the HTTP frontend until cancelled."""
-    client = SidecarClient(settings.sidecar_address)
+    client = SidecarClient(settings.sidecar_address, settings.stream_calls)
 
     def ready(url: str) -> None:
         announce(ready_file, role="frontend", url=url)

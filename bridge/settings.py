@@ -55,6 +55,9 @@ class Settings:
     # Worker addresses the sidecar routes to (host:port).
     workers: tuple[str, ...] = ()
     catalogue_refresh_seconds: float = 2.0
+    # Carry calls between the bridge's own processes on multiplexed, micro-batched streams;
+    # false sends one unary gRPC call per call (docs/concepts.md, "Transport").
+    stream_calls: bool = True
     max_body_bytes: int = 1 << 20
     max_depth: int = 64
     max_batch: int = 100

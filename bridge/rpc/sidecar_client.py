@@ -17,6 +17,7 @@ from bridge.faults import VALUE_NOT_REPRESENTABLE, fault, fault_for_status
 from bridge.procedures import ProcedureInfo
 from bridge.rpc.channels import open_channel
 from bridge.rpc.descriptors import message_to_info
+from bridge.rpc.streams import StreamInvoker
 from bridge.rpc.values import call_to_request, response_to_outcome
 from rpcbridge.v1 import worker_pb2
 
@@ -55,13 +56,10 @@ def fault_from_rpc_error(exc: grpc.aio.AioRpcError) -> Fault:
 class SidecarClient:
     """`Invoker` backed by the sidecar's `rpcbridge.v1.Worker` service."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, stream: bool = True) -> None:
         self._channel = open_channel(target)
-        self._invoke = self._channel.unary_unary(
-            "/rpcbridge.v1.Worker/Invoke",
-            request_serializer=worker_pb2.InvokeRequest.SerializeToString,
-            response_deserializer=worker_pb2.InvokeResponse.FromString,
-        )
+        # Every call of every HTTP request shares one multiplexed stream (bridge.rpc.streams).
+        self._invoker = StreamInvoker(self._channel, stream=stream)
         self._list = self._channel.unary_unary(
             "/rpcbridge.v1.Worker/ListProcedures",
             request_serializer=worker_pb2.ListProceduresRequest.SerializeToString,
@@ -71,16 +69,13 @@ class SidecarClient:
     async def invoke(self, call: Call, context: CallContext) -> Outcome:
         """Run one call through the sidecar."""
         try:
-            request = call_to_request(call, context.api_version, context.protocol)
+            request = call_to_request(call, context.api_version, context.protocol).SerializeToString()
         except (TypeError, ValueError) as exc:  # a value, or a name, protobuf cannot carry
             return fault(VALUE_NOT_REPRESENTABLE, data=str(exc))
-        try:
-            response = await self._invoke(
-                request, timeout=context.timeout, metadata=context_metadata(context)
-            )
-        except grpc.aio.AioRpcError as exc:
-            return fault_from_rpc_error(exc)
-        return response_to_outcome(response)
+        answer = await self._invoker.invoke(request, dict(context_metadata(context)), context.timeout)
+        if isinstance(answer, tuple):
+            return fault_for_status(*answer)
+        return response_to_outcome(worker_pb2.InvokeResponse.FromString(answer))
 
     async def list_procedures(self, context: CallContext) -> list[ProcedureInfo] | Fault:
         """The sidecar's catalogue for the context's API version."""
@@ -103,5 +98,6 @@ class SidecarClient:
         return len(answer.procedures) > 0
 
     async def aclose(self) -> None:
-        """Close the channel."""
+        """Close the stream and the channel."""
+        await self._invoker.aclose()
         await self._channel.close(None)

@@ -8,7 +8,7 @@ bytes go back untouched. Routing failures are gRPC statuses (NOT_FOUND, UNAVAILA
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
@@ -19,6 +19,7 @@ from bridge.rpc.descriptors import info_to_message
 from bridge.rpc.outgoing_log import SERVICE_NAME as OUTGOING_SERVICE_NAME
 from bridge.rpc.outgoing_log import outgoing_calls_handler
 from bridge.rpc.servers import RunningServer, start_server
+from bridge.rpc.streams import serve_invoke_stream
 from bridge.rpc.worker_pool import WorkerPool
 from bridge.rpc.worker_server import SERVICE_NAME
 from bridge.sidecar.catalogue import RouteFailure
@@ -62,31 +63,53 @@ class SidecarService:
         self._max_timeout = max_timeout
         self._handle = chain(interceptors, forward_to_worker(pool))
 
-    async def invoke(self, request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
-        """Handle one serialized InvokeRequest."""
-        received = metadata.as_dict(context.invocation_metadata())
+    async def _serve(
+        self, request: bytes, received: Mapping[str, str], peer: str, remaining: float | None
+    ) -> tuple[ProxyReply, str]:
+        """Pass one serialized InvokeRequest through the chain; the reply and the call's request id."""
         request_id = received.get(metadata.REQUEST_ID) or uuid.uuid4().hex
         try:
             head = read_request_head(request)
         except WireError as exc:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"malformed InvokeRequest: {exc}")
-        remaining = context.time_remaining()
-        timeout = self._max_timeout if remaining is None else min(remaining, self._max_timeout)
+            return ProxyReply.failure(Status.INVALID_ARGUMENT, f"malformed InvokeRequest: {exc}"), request_id
         call = ProxiedCall(
             procedure=head.procedure,
             api_version=head.api_version,
             protocol=head.protocol,
             request=request,
             metadata=received,
-            peer=received.get(metadata.PEER) or context.peer(),
+            peer=received.get(metadata.PEER) or peer,
             request_id=request_id,
-            timeout=timeout,
+            timeout=self._max_timeout if remaining is None else min(remaining, self._max_timeout),
         )
-        reply = await self._handle(call)
+        return await self._handle(call), request_id
+
+    async def invoke(self, request: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> bytes:
+        """Handle one serialized InvokeRequest (unary: gRPC clients, and workers of other languages)."""
+        received = metadata.as_dict(context.invocation_metadata())
+        reply, request_id = await self._serve(request, received, context.peer(), context.time_remaining())
         if reply.status is not Status.OK:
             context.set_trailing_metadata(((metadata.REQUEST_ID, request_id),))
             await context.abort(grpc.StatusCode[reply.status.name], reply.details)
         return reply.response
+
+    async def invoke_stream(
+        self,
+        requests: AsyncIterator[worker_pb2.InvokeStreamRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[worker_pb2.InvokeStreamResponse]:
+        """Handle the calls of one InvokeStream (the frontend's), each through the chain."""
+        peer = context.peer()
+
+        async def handle(streamed: worker_pb2.StreamedCall) -> worker_pb2.StreamedResult:
+            remaining = streamed.timeout_seconds or None
+            reply, _ = await self._serve(streamed.request, streamed.metadata, peer, remaining)
+            return worker_pb2.StreamedResult(
+                id=streamed.id, response=reply.response, status=reply.status, details=reply.details
+            )
+
+        async for response in serve_invoke_stream(requests, handle):
+            yield response
 
     async def list_procedures(
         self, request: worker_pb2.ListProceduresRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -108,6 +131,11 @@ async def start_sidecar_server(
     handlers = {
         # Bytes in, bytes out: no per-service stubs on the proxy path.
         "Invoke": grpc.unary_unary_rpc_method_handler(service.invoke),
+        "InvokeStream": grpc.stream_stream_rpc_method_handler(
+            service.invoke_stream,
+            request_deserializer=worker_pb2.InvokeStreamRequest.FromString,
+            response_serializer=worker_pb2.InvokeStreamResponse.SerializeToString,
+        ),
         "ListProcedures": grpc.unary_unary_rpc_method_handler(
             service.list_procedures,
             request_deserializer=worker_pb2.ListProceduresRequest.FromString,

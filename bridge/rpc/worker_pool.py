@@ -18,6 +18,7 @@ from bridge import metadata
 from bridge.errors import Status
 from bridge.rpc.channels import open_channel
 from bridge.rpc.descriptors import message_to_info
+from bridge.rpc.streams import StreamInvoker
 from bridge.rpc.tls import channel_credentials
 from bridge.settings import TlsFiles
 from bridge.sidecar.catalogue import Catalogue
@@ -25,16 +26,21 @@ from rpcbridge.v1 import worker_pb2
 
 log = logging.getLogger("rpcbridge.sidecar")
 
-INVOKE_PATH = "/rpcbridge.v1.Worker/Invoke"
 LIST_PATH = "/rpcbridge.v1.Worker/ListProcedures"
 
 
 class _Connection:
-    def __init__(self, address: str, credentials: grpc.ChannelCredentials | None) -> None:
+    def __init__(
+        self,
+        address: str,
+        credentials: grpc.ChannelCredentials | None,
+        proof: Sequence[tuple[str, str]],
+        stream: bool,
+    ) -> None:
         self.address = address
         self.channel = open_channel(address, credentials)
-        # No serializers: requests and responses pass through as bytes.
-        self.invoke = self.channel.unary_unary(INVOKE_PATH, None, None)
+        # Requests and responses pass through as bytes, several per message on one stream.
+        self.invoker = StreamInvoker(self.channel, proof, stream=stream)
         self.list_procedures = self.channel.unary_unary(
             LIST_PATH,
             request_serializer=worker_pb2.ListProceduresRequest.SerializeToString,
@@ -52,13 +58,18 @@ class WorkerPool:
         secret: str = "",
         refresh_seconds: float = 2.0,
         tls: TlsFiles | None = None,
+        stream: bool = True,
     ) -> None:
         self.catalogue = catalogue
         self._secret = secret
         self._refresh_seconds = refresh_seconds
         self._credentials = channel_credentials(tls) if tls is not None else None
-        self._connections = {address: _Connection(address, self._credentials) for address in addresses}
+        self._stream = stream
+        self._connections = {address: self._connect(address) for address in addresses}
         self._task: asyncio.Task[None] | None = None
+
+    def _connect(self, address: str) -> _Connection:
+        return _Connection(address, self._credentials, self._proof(), self._stream)
 
     def _proof(self) -> list[tuple[str, str]]:
         return [(metadata.SIDECAR_PROOF, self._secret)] if self._secret else []
@@ -71,7 +82,7 @@ class WorkerPool:
     def add(self, address: str) -> None:
         """Start routing to a new worker address (it is asked on the next refresh)."""
         if address not in self._connections:
-            self._connections[address] = _Connection(address, self._credentials)
+            self._connections[address] = self._connect(address)
 
     async def refresh(self) -> None:
         """Ask every worker for its procedures and update the catalogue."""
@@ -106,18 +117,15 @@ class WorkerPool:
         Args:
             deadline: seconds the worker has, passed on as the gRPC deadline (None: no deadline).
         """
-        connection = self._connections[address]
-        try:
-            response: bytes = await connection.invoke(
-                request, timeout=deadline, metadata=[*self._proof(), *extra]
-            )
-        except grpc.aio.AioRpcError as exc:
-            status = Status(exc.code().value[0])
-            if status is Status.UNAVAILABLE and self.catalogue.drop(address):
+        answer = await self._connections[address].invoker.invoke(request, dict(extra), deadline)
+        if isinstance(answer, bytes):
+            return answer
+        status, detail = answer
+        if status is Status.UNAVAILABLE:
+            if self.catalogue.drop(address):
                 log.warning("worker %s left routing: unreachable during a call", address)
-            detail = "worker unreachable" if status is Status.UNAVAILABLE else (exc.details() or "")
-            return status, detail
-        return response
+            detail = "worker unreachable"
+        return status, detail
 
     async def aclose(self) -> None:
         """Stop refreshing and close every channel."""
@@ -125,4 +133,5 @@ class WorkerPool:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        await asyncio.gather(*(c.invoker.aclose() for c in self._connections.values()))
         await asyncio.gather(*(c.channel.close(None) for c in self._connections.values()))

@@ -9,16 +9,19 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from bridge import metadata
 from bridge.calls import Outcome
+from bridge.errors import Status
 from bridge.faults import INTERNAL_ERROR, fault
 from bridge.rpc.descriptors import info_to_message
 from bridge.rpc.servers import RunningServer, start_server
+from bridge.rpc.streams import serve_invoke_stream
 from bridge.rpc.tls import server_credentials
 from bridge.rpc.values import outcome_to_response, request_to_call
 from bridge.settings import TlsFiles
@@ -49,7 +52,31 @@ class WorkerService(worker_pb2_grpc.WorkerServicer):
         self, request: worker_pb2.InvokeRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> worker_pb2.InvokeResponse:
         """Run one procedure; faults and crashes come back inside the reply with status OK."""
-        received = await self._check_proof(context)
+        return await self._respond(request, await self._check_proof(context))
+
+    async def invoke_stream(
+        self,
+        requests: AsyncIterator[worker_pb2.InvokeStreamRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[worker_pb2.InvokeStreamResponse]:
+        """Run the calls of one InvokeStream; the sidecar's proof is checked once, when it opens."""
+        await self._check_proof(context)
+        async for response in serve_invoke_stream(requests, self._run_streamed):
+            yield response
+
+    async def _run_streamed(self, call: worker_pb2.StreamedCall) -> worker_pb2.StreamedResult:
+        try:
+            request = worker_pb2.InvokeRequest.FromString(call.request)
+        except DecodeError:
+            return worker_pb2.StreamedResult(
+                id=call.id, status=Status.INVALID_ARGUMENT, details="bad request"
+            )
+        response = await self._respond(request, call.metadata)
+        return worker_pb2.StreamedResult(id=call.id, response=response.SerializeToString())
+
+    async def _respond(
+        self, request: worker_pb2.InvokeRequest, received: Mapping[str, str]
+    ) -> worker_pb2.InvokeResponse:
         caller_name = received.get(metadata.CALLER)
         outcome: Outcome = await self._worker.run(
             request_to_call(request), Caller(caller_name) if caller_name else None
@@ -79,6 +106,11 @@ async def start_worker_server(
     """Start serving `worker` on `listen` (host:port; port 0 = kernel-chosen), with mTLS if given."""
     service = WorkerService(worker, secret)
     rpc_handlers = {
+        "InvokeStream": grpc.stream_stream_rpc_method_handler(
+            service.invoke_stream,
+            request_deserializer=worker_pb2.InvokeStreamRequest.FromString,
+            response_serializer=worker_pb2.InvokeStreamResponse.SerializeToString,
+        ),
         "Invoke": grpc.unary_unary_rpc_method_handler(
             service.Invoke,
             request_deserializer=worker_pb2.InvokeRequest.FromString,

@@ -41,6 +41,49 @@ class Fault(_message.Message):
     data: _value_pb2.Value
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., data: _Optional[_Union[_value_pb2.Value, _Mapping]] = ...) -> None: ...
 
+class InvokeStreamRequest(_message.Message):
+    __slots__ = ("calls",)
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    calls: _containers.RepeatedCompositeFieldContainer[StreamedCall]
+    def __init__(self, calls: _Optional[_Iterable[_Union[StreamedCall, _Mapping]]] = ...) -> None: ...
+
+class StreamedCall(_message.Message):
+    __slots__ = ("id", "request", "metadata", "timeout_seconds")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    request: bytes
+    metadata: _containers.ScalarMap[str, str]
+    timeout_seconds: float
+    def __init__(self, id: _Optional[int] = ..., request: _Optional[bytes] = ..., metadata: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
+
+class InvokeStreamResponse(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[StreamedResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[StreamedResult, _Mapping]]] = ...) -> None: ...
+
+class StreamedResult(_message.Message):
+    __slots__ = ("id", "response", "status", "details")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    response: bytes
+    status: int
+    details: str
+    def __init__(self, id: _Optional[int] = ..., response: _Optional[bytes] = ..., status: _Optional[int] = ..., details: _Optional[str] = ...) -> None: ...
+
 class ListProceduresRequest(_message.Message):
     __slots__ = ("api_version",)
     API_VERSION_FIELD_NUMBER: _ClassVar[int]

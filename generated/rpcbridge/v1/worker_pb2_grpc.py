@@ -48,6 +48,11 @@ class WorkerStub:
                 request_serializer=rpcbridge_dot_v1_dot_worker__pb2.ListProceduresRequest.SerializeToString,
                 response_deserializer=rpcbridge_dot_v1_dot_worker__pb2.ListProceduresResponse.FromString,
                 _registered_method=True)
+        self.InvokeStream = channel.stream_stream(
+                '/rpcbridge.v1.Worker/InvokeStream',
+                request_serializer=rpcbridge_dot_v1_dot_worker__pb2.InvokeStreamRequest.SerializeToString,
+                response_deserializer=rpcbridge_dot_v1_dot_worker__pb2.InvokeStreamResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServicer:
@@ -71,6 +76,16 @@ class WorkerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def InvokeStream(self, request_iterator, context):
+        """InvokeStream carries many calls on one long-lived stream, several per message when calls
+        queue up. The bridge's own processes use it between each other; a worker that implements only
+        Invoke answers UNIMPLEMENTED and is called with Invoke instead. Results come back tagged with
+        their call's id, in any order.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -83,6 +98,11 @@ def add_WorkerServicer_to_server(servicer, server):
                     servicer.ListProcedures,
                     request_deserializer=rpcbridge_dot_v1_dot_worker__pb2.ListProceduresRequest.FromString,
                     response_serializer=rpcbridge_dot_v1_dot_worker__pb2.ListProceduresResponse.SerializeToString,
+            ),
+            'InvokeStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.InvokeStream,
+                    request_deserializer=rpcbridge_dot_v1_dot_worker__pb2.InvokeStreamRequest.FromString,
+                    response_serializer=rpcbridge_dot_v1_dot_worker__pb2.InvokeStreamResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -143,6 +163,33 @@ class Worker:
             '/rpcbridge.v1.Worker/ListProcedures',
             rpcbridge_dot_v1_dot_worker__pb2.ListProceduresRequest.SerializeToString,
             rpcbridge_dot_v1_dot_worker__pb2.ListProceduresResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InvokeStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/rpcbridge.v1.Worker/InvokeStream',
+            rpcbridge_dot_v1_dot_worker__pb2.InvokeStreamRequest.SerializeToString,
+            rpcbridge_dot_v1_dot_worker__pb2.InvokeStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

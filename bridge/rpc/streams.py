@@ -1,0 +1,239 @@
+"""Many calls on one long-lived gRPC stream, micro-batched: `rpcbridge.v1.Worker/InvokeStream`.
+
+A unary grpc.aio call costs far more CPU than the work of a small procedure (docs/benchmarks.md),
+so the bridge's own processes (frontend -> sidecar -> worker) carry calls on one bidirectional
+stream per connection. Calls queued while a write is in flight go out together in the next
+message, and results come back the same way, so the cost per call falls as load rises. Each call
+keeps what a unary call has: its metadata, its deadline, and a gRPC status when it fails.
+
+`StreamInvoker` is the sending end; `serve_invoke_stream` the receiving end. A server that does not
+implement InvokeStream (a worker in another language may implement only Invoke) answers
+UNIMPLEMENTED, and the invoker then uses unary Invoke for that connection from then on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import Any, Final
+
+import grpc
+
+from bridge.errors import Status
+from rpcbridge.v1 import worker_pb2
+
+STREAM_PATH: Final = "/rpcbridge.v1.Worker/InvokeStream"
+INVOKE_PATH: Final = "/rpcbridge.v1.Worker/Invoke"
+# A message carries calls up to about this size, well under the 16 MiB message limit.
+BATCH_BYTES: Final = 4 << 20
+# The sender waits this much past a call's deadline for the receiver's own deadline verdict.
+DEADLINE_GRACE: Final = 0.5
+
+Answer = bytes | tuple[Status, str]
+"""A serialized InvokeResponse, or the status (and details) that replaced it."""
+
+
+def _take_batch(outbox: list[Any], size_of: Callable[[Any], int]) -> list[Any]:
+    """Remove and return the longest prefix of `outbox` within BATCH_BYTES (at least one item)."""
+    total = 0
+    for index, item in enumerate(outbox):
+        total += size_of(item)
+        if total > BATCH_BYTES and index > 0:
+            batch = outbox[:index]
+            del outbox[:index]
+            return batch
+    batch = outbox[:]
+    outbox.clear()
+    return batch
+
+
+class _Session:
+    """One open InvokeStream and the calls waiting for its results."""
+
+    def __init__(self, method: Any, metadata: Sequence[tuple[str, str]]) -> None:
+        self.pending: dict[int, asyncio.Future[Answer]] = {}
+        self.outbox: list[worker_pb2.StreamedCall] = []
+        self.wake = asyncio.Event()
+        self.failure: tuple[Status, str] | None = None
+        self._call = method(metadata=metadata)
+        self._tasks = [asyncio.create_task(self._write_loop()), asyncio.create_task(self._read_loop())]
+
+    @property
+    def open(self) -> bool:
+        return self.failure is None
+
+    def send(self, call: worker_pb2.StreamedCall) -> asyncio.Future[Answer]:
+        future: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+        self.pending[call.id] = future
+        self.outbox.append(call)
+        self.wake.set()
+        return future
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                await self.wake.wait()
+                self.wake.clear()
+                while self.outbox:
+                    batch = _take_batch(self.outbox, lambda call: len(call.request) + 64)
+                    await self._call.write(worker_pb2.InvokeStreamRequest(calls=batch))
+        except grpc.aio.AioRpcError as exc:
+            self._fail(Status(exc.code().value[0]), exc.details() or "")
+        except asyncio.InvalidStateError:  # the stream ended while a write was queued
+            self._fail(Status.UNAVAILABLE, "stream closed")
+
+    async def _read_loop(self) -> None:
+        status, details = Status.UNAVAILABLE, "stream closed by the server"
+        try:
+            async for message in self._call:
+                for result in message.results:
+                    future = self.pending.pop(result.id, None)
+                    if future is not None and not future.done():
+                        ok = result.status == Status.OK
+                        future.set_result(result.response if ok else (Status(result.status), result.details))
+        except grpc.aio.AioRpcError as exc:
+            status, details = Status(exc.code().value[0]), exc.details() or ""
+        self._fail(status, details)
+
+    def _fail(self, status: Status, details: str) -> None:
+        """End the session: every call still waiting gets `status`."""
+        if self.failure is None:
+            self.failure = (status, details)
+        pending, self.pending = self.pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_result(self.failure)
+        self._call.cancel()
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    async def aclose(self) -> None:
+        self._fail(Status.CANCELLED, "closing")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+class StreamInvoker:
+    """Sends serialized InvokeRequests to one server over a multiplexed InvokeStream.
+
+    Args:
+        metadata: sent when a stream opens (and with each unary fallback call), e.g. the
+            sidecar's proof for workers; per-call metadata goes with each call.
+        stream: False sends every call as a unary Invoke (setting `stream_calls`), for servers
+            behind proxies that do not keep streams open, and for measuring what streams save.
+    """
+
+    def __init__(
+        self, channel: grpc.aio.Channel, metadata: Sequence[tuple[str, str]] = (), stream: bool = True
+    ) -> None:
+        self._method = channel.stream_stream(
+            STREAM_PATH,
+            request_serializer=worker_pb2.InvokeStreamRequest.SerializeToString,
+            response_deserializer=worker_pb2.InvokeStreamResponse.FromString,
+        )
+        self._unary = channel.unary_unary(INVOKE_PATH, None, None)
+        self._metadata = tuple(metadata)
+        self._ids = itertools.count(1)
+        self._session: _Session | None = None
+        self._unary_only = not stream
+
+    async def invoke(self, request: bytes, metadata: Mapping[str, str], deadline: float | None) -> Answer:
+        """Run one call within `deadline` seconds (None: no deadline).
+
+        Returns its serialized InvokeResponse, or the status that replaced it.
+        """
+        if self._unary_only:
+            return await self._invoke_unary(request, metadata, deadline)
+        if self._session is None or not self._session.open:
+            self._session = _Session(self._method, self._metadata)
+        session = self._session
+        call_id = next(self._ids)
+        call = worker_pb2.StreamedCall(
+            id=call_id, request=request, metadata=metadata, timeout_seconds=deadline or 0.0
+        )
+        future = session.send(call)
+        try:
+            answer = await asyncio.wait_for(future, None if deadline is None else deadline + DEADLINE_GRACE)
+        except TimeoutError:
+            return Status.DEADLINE_EXCEEDED, "deadline exceeded"
+        finally:
+            session.pending.pop(call_id, None)
+        if answer is session.failure and session.failure[0] is Status.UNIMPLEMENTED:
+            # The server has no InvokeStream (the stream itself failed, not this call): call it
+            # the unary way from now on.
+            self._unary_only = True
+            return await self._invoke_unary(request, metadata, deadline)
+        return answer
+
+    async def _invoke_unary(
+        self, request: bytes, metadata: Mapping[str, str], deadline: float | None
+    ) -> Answer:
+        try:
+            response: bytes = await self._unary(
+                request, timeout=deadline, metadata=[*self._metadata, *metadata.items()]
+            )
+        except grpc.aio.AioRpcError as exc:
+            return Status(exc.code().value[0]), exc.details() or ""
+        return response
+
+    async def aclose(self) -> None:
+        """Close the open stream, failing the calls still waiting with CANCELLED."""
+        if self._session is not None:
+            await self._session.aclose()
+
+
+Handler = Callable[[worker_pb2.StreamedCall], Awaitable[worker_pb2.StreamedResult]]
+
+
+async def _bounded(handler: Handler, call: worker_pb2.StreamedCall) -> worker_pb2.StreamedResult:
+    """Run `handler` within the call's deadline; a late call ends with DEADLINE_EXCEEDED."""
+    if call.timeout_seconds <= 0:
+        return await handler(call)
+    try:
+        return await asyncio.wait_for(handler(call), call.timeout_seconds)
+    except TimeoutError:
+        return worker_pb2.StreamedResult(
+            id=call.id, status=Status.DEADLINE_EXCEEDED, details="deadline exceeded"
+        )
+
+
+async def serve_invoke_stream(
+    requests: AsyncIterator[worker_pb2.InvokeStreamRequest], handler: Handler
+) -> AsyncIterator[worker_pb2.InvokeStreamResponse]:
+    """The receiving end: run each call as it arrives, send results back in batches as they finish."""
+    finished: list[worker_pb2.StreamedResult] = []
+    wake = asyncio.Event()
+    running: set[asyncio.Task[None]] = set()
+
+    async def run(call: worker_pb2.StreamedCall) -> None:
+        finished.append(await _bounded(handler, call))
+        wake.set()
+
+    async def read() -> None:
+        async for message in requests:
+            for call in message.calls:
+                task = asyncio.create_task(run(call))
+                running.add(task)
+                task.add_done_callback(running.discard)
+        wake.set()
+
+    reader = asyncio.create_task(read())
+    try:
+        while not (reader.done() and not running and not finished):
+            await wake.wait()
+            wake.clear()
+            while finished:
+                yield worker_pb2.InvokeStreamResponse(
+                    results=_take_batch(finished, lambda r: len(r.response) + 32)
+                )
+        reader.result()  # re-raise what ended the reading, if anything did
+    finally:
+        reader.cancel()
+        for task in list(running):
+            task.cancel()
