@@ -1,4 +1,5 @@
-"""The load generator: wrk, pinned to its own CPU, posting one body and checking every answer.
+"""The load generator: wrk, pinned to its own CPU, posting one body (or a pool of signed bodies, each
+once) and checking every answer.
 
 wrk's figures come back through the `done()` hook of `echo_check.lua` as one JSON line.
 """
@@ -9,6 +10,7 @@ import json
 import resource
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,11 +58,21 @@ def find_wrk() -> str | None:
     return shutil.which("wrk")
 
 
+def write_bodies(path: Path, bodies: Sequence[bytes]) -> None:
+    """Write the bodies wrk sends: one body as is, or a pool of signed bodies separated by NUL bytes."""
+    assert all(b"\0" not in body for body in bodies), "XML and JSON text never holds a NUL byte"
+    path.write_bytes(b"\0".join(bodies))
+
+
 def run_wrk(
     wrk: str, url: str, payload: Payload, body_file: Path, seconds: int, cpu: int | None, log: Path
 ) -> LoadResult:
-    """Run wrk against `url` for `seconds` and return its figures (raw output appended to `log`)."""
-    body_file.write_bytes(payload.body)
+    """Run wrk against `url` for `seconds` with the bodies in `body_file` (see `write_bodies`).
+
+    Returns wrk's figures; its raw output is appended to `log`. A signed payload's pool is split
+    between wrk's threads, and wrk stops with a message if it runs out.
+    """
+    pool = ["pool", str(THREADS)] if payload.signed else []
     pin = ["taskset", "--cpu-list", str(cpu)] if cpu is not None else []
     argv = [
         *pin,
@@ -76,6 +88,7 @@ def run_wrk(
         payload.content_type,
         payload.expect,
         payload.forbid,
+        *pool,
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:

@@ -1,34 +1,67 @@
-"""The one call every scenario serves, `echo(TOKEN)`, as XML-RPC and JSON-RPC bodies, and its checks.
+"""The calls the scenarios serve, as XML-RPC and JSON-RPC bodies, and the checks on their answers.
 
-A fast wrong server must not win: wrk's Lua hook checks every answer for the token, and
-`verify` checks one answer exactly before any load is sent.
+Every scenario serves `echo(TOKEN)`; the authenticated scenario calls `account.whoami`, whose
+bodies carry fresh rpcenable auth params each (a nonce is good once). A fast wrong server must
+not win: wrk's Lua hook checks every answer, and `verify` checks one answer exactly before any
+load is sent. Imports `bridge.auth.signing` only, for the signatures.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import xmlrpc.client
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from bridge.auth.signing import auth_params
 
 TOKEN = "rpcbridge-bench-echo-7f3a"  # noqa: S105 -- the echoed text, not a credential
+BENCH_USER = "benchuser"
 
 ProtocolName = Literal["XML-RPC", "JSON-RPC"]
 
 
 @dataclass(frozen=True, slots=True)
+class ApiUser:
+    """An API user the run created in a deployment's store, and its key."""
+
+    name: str
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class Payload:
-    """One request body and what a correct answer to it looks like."""
+    """One call in one protocol, and what a correct answer to it looks like."""
 
     protocol: ProtocolName
-    content_type: str
-    body: bytes
-    # Every answer must contain `expect` and must not contain `forbid` (wrk checks each one).
+    method: str
+    params: tuple[Any, ...]
+    # The result a correct answer carries; wrk checks that every answer contains it as text.
     expect: str
-    forbid: str
+    # Each request needs its own rpcenable auth params (nonce, timestamp, user, signature) first.
+    signed: bool = False
+
+    @property
+    def content_type(self) -> str:
+        """The request's Content-Type."""
+        return "text/xml" if self.protocol == "XML-RPC" else "application/json"
+
+    @property
+    def forbid(self) -> str:
+        """Text no correct answer contains: an XML-RPC fault or a JSON-RPC error member."""
+        return "<fault>" if self.protocol == "XML-RPC" else '"error"'
+
+    def body(self, auth: Sequence[Any] = ()) -> bytes:
+        """The request body, with `auth` params (if any) before the call's own."""
+        params = (*auth, *self.params)
+        if self.protocol == "XML-RPC":
+            return xmlrpc.client.dumps(params, self.method).encode()
+        return json.dumps({"jsonrpc": "2.0", "method": self.method, "params": params, "id": 1}).encode()
 
     def verify(self, status: int, answer: bytes) -> str | None:
-        """None when `answer` is exactly the echo of TOKEN, else what is wrong with it."""
+        """None when `answer` is exactly a success carrying `expect`, else what is wrong with it."""
         if status != 200:
             return f"HTTP status {status}"
         try:
@@ -41,26 +74,22 @@ class Payload:
                 result = reply["result"]
         except (xmlrpc.client.Fault, xmlrpc.client.ResponseError, ValueError, KeyError, IndexError) as exc:
             return f"cannot read the answer ({exc!r}): {answer[:200]!r}"
-        if result != TOKEN:
-            return f"expected {TOKEN!r}, got {result!r}"
+        if result != self.expect:
+            return f"expected {self.expect!r}, got {result!r}"
         return None
 
 
-XMLRPC_ECHO = Payload(
-    protocol="XML-RPC",
-    content_type="text/xml",
-    body=xmlrpc.client.dumps((TOKEN,), "echo").encode(),
-    expect=TOKEN,
-    forbid="<fault>",
-)
+def signed_bodies(payload: Payload, user: ApiUser, count: int, timestamp: int | None = None) -> list[bytes]:
+    """`count` bodies of `payload`, each signed by `user` with a nonce of its own."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    return [payload.body(auth_params(user.name, user.key, timestamp=stamp)) for _ in range(count)]
 
-JSONRPC_ECHO = Payload(
-    protocol="JSON-RPC",
-    content_type="application/json",
-    body=json.dumps({"jsonrpc": "2.0", "method": "echo", "params": [TOKEN], "id": 1}).encode(),
-    expect=TOKEN,
-    forbid='"error"',
-)
+
+XMLRPC_ECHO = Payload("XML-RPC", "echo", (TOKEN,), expect=TOKEN)
+JSONRPC_ECHO = Payload("JSON-RPC", "echo", (TOKEN,), expect=TOKEN)
+# account.whoami (auth=True in examples/example_worker.py) answers with the caller's username.
+XMLRPC_WHOAMI = Payload("XML-RPC", "account.whoami", (), expect=BENCH_USER, signed=True)
+JSONRPC_WHOAMI = Payload("JSON-RPC", "account.whoami", (), expect=BENCH_USER, signed=True)
 
 # What the ceiling server sends whatever it is asked: a correct XML-RPC answer to XMLRPC_ECHO.
 XMLRPC_ECHO_ANSWER = xmlrpc.client.dumps((TOKEN,), methodresponse=True).encode()

@@ -152,6 +152,28 @@ class ServerSet:
         self.servers.append(server)
         return server
 
+    def run_once(self, argv: Sequence[str], cwd: Path) -> str:
+        """Run a short command with the set's environment and CPU, and return what it printed."""
+        pin = ["taskset", "--cpu-list", str(self._cpu)] if self._cpu is not None else []
+        try:
+            done = subprocess.run(
+                [*pin, *argv],
+                cwd=cwd,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=START_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ServerFailed(f"{' '.join(argv)} did not finish within {START_TIMEOUT:.0f} s") from exc
+        if done.returncode != 0:
+            raise ServerFailed(
+                f"{' '.join(argv)} exited with status {done.returncode}: {done.stderr.strip()}"
+            )
+        return done.stdout
+
     def stop_all(self) -> None:
         """Stop every server of the set, the last started first."""
         while self.servers:

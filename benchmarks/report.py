@@ -1,4 +1,8 @@
-"""The run's report: a table, the bridge's ratios to every alternative of the same run, and JSON."""
+"""The run's report: a table, the bridge's ratios to every alternative of the same run, and JSON.
+
+Rows of the full path with one thing changed (a `variant`: auth on, logs off) are compared with
+the full path as it ships, not taken for alternatives.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +34,18 @@ class Ratio:
         return f"bridge {self.protocol} / {self.alternative} = {self.value:.2f}x"
 
 
+@dataclass(frozen=True, slots=True)
+class VariantRatio:
+    """The requests/s of the full path with one thing changed over the full path's, both from this run."""
+
+    protocol: str
+    variant: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"{self.protocol}: {self.variant} / full path = {self.value:.2f}x"
+
+
 def ratios(measurements: Sequence[Measurement]) -> list[Ratio]:
     """Full-path bridge throughput over each valid alternative serving the same protocol."""
     found = []
@@ -37,13 +53,27 @@ def ratios(measurements: Sequence[Measurement]) -> list[Ratio]:
         if bridge.key != FULL_PATH_KEY or not bridge.valid or bridge.load is None:
             continue
         for other in measurements:
-            if other.key == FULL_PATH_KEY or not other.valid or other.load is None:
+            if other.key == FULL_PATH_KEY or other.variant or not other.valid or other.load is None:
                 continue
             if other.protocol not in (bridge.protocol, FIXED_ANSWER):
                 continue
             value = bridge.load.requests_per_second / other.load.requests_per_second
             found.append(Ratio(bridge.protocol, other.label, value))
     return found
+
+
+def variant_ratios(measurements: Sequence[Measurement]) -> list[VariantRatio]:
+    """Each valid variant's throughput over the full path's, protocol by protocol."""
+    full_path = {
+        m.protocol: m.load.requests_per_second
+        for m in measurements
+        if m.key == FULL_PATH_KEY and m.valid and m.load is not None
+    }
+    return [
+        VariantRatio(m.protocol, m.variant, m.load.requests_per_second / full_path[m.protocol])
+        for m in measurements
+        if m.variant and m.valid and m.load is not None and m.protocol in full_path
+    ]
 
 
 def _row(measurement: Measurement) -> list[str]:
@@ -120,6 +150,7 @@ def write_json(path: Path, measurements: Sequence[Measurement], context: dict[st
             for m in measurements
         ],
         "ratios": [dataclasses.asdict(r) for r in ratios(measurements)],
+        "variant_ratios": [dataclasses.asdict(r) for r in variant_ratios(measurements)],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -125,10 +125,10 @@ def _run_deployment(
     deployment: Deployment, paths: Paths, budget: Budget, wrk: str, env: dict[str, str]
 ) -> tuple[list[Measurement], list[Path]]:
     measurements: list[Measurement] = []
-    identity = (deployment.key, deployment.label, deployment.is_bridge)
+    identity = (deployment.key, deployment.label, deployment.is_bridge, deployment.variant)
     with server_set(paths.scratch, budget.server_cpu, env) as servers:
         try:
-            url = deployment.start(servers, paths)
+            endpoint = deployment.start(servers, paths)
         except ServerFailed as exc:
             failed = [
                 Measurement(*identity, p.protocol, problem=f"did not start: {exc}")
@@ -136,9 +136,11 @@ def _run_deployment(
             ]
             return failed, [s.log_path for s in servers.servers]
         for payload in deployment.payloads:
-            print(f"  {deployment.label}, {payload.protocol} at {url} ...", flush=True)
+            print(f"  {deployment.label}, {payload.protocol} at {endpoint.url} ...", flush=True)
             try:
-                result = measure(servers, url, payload, budget, wrk, paths.scratch, identity)
+                result = measure(
+                    servers, endpoint.url, payload, budget, wrk, paths.scratch, identity, endpoint.user
+                )
             except (ServerFailed, LoadFailed) as exc:
                 result = Measurement(*identity, payload.protocol, problem=str(exc))
             if deployment.key == "ceiling":
@@ -226,7 +228,7 @@ def _print_report(
     for deployment in deployments:
         if deployment.note:
             print(f"  * {deployment.label}: {deployment.note}")
-    found = report.ratios(measurements)
+    found = [*report.variant_ratios(measurements), *report.ratios(measurements)]
     if found:
         print("\nratios (requests/s, same run):")
         for ratio in found:
