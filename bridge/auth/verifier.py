@@ -12,8 +12,10 @@ run in this order, so that each is as cheap as possible and a forged request cos
 6. the procedure matches one of the user's scopes   reason "scope" (FORBIDDEN)
 
 The nonce is claimed only after the MAC matched: a forged request cannot burn a real client's
-nonce, and a failed one can be retried. Users and keys are read from the store on every call,
-so a key rotated or a user disabled by `rpcbridge users` counts at once.
+nonce, and a failed one can be retried. A user and their keys are read from the store at most
+once per `cache_seconds` (1 s): reading them on every call cost three quarters of an authenticated
+call's throughput (docs/benchmarks.md), and a key rotated or a user disabled by `rpcbridge users`
+still counts within a second, without a restart.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from bridge.store.interfaces import NonceStore, NonceStoreUnavailable, StoreErro
 from bridge.store.records import User
 
 DEFAULT_SKEW_SECONDS = 300
+DEFAULT_CACHE_SECONDS = 1.0
+MAX_CACHED_USERS = 10_000
 
 
 def signed_message(creds: Credentials) -> str:
@@ -56,6 +60,8 @@ class Verifier:
     Args:
         skew_seconds: how far the client's timestamp may lie from `clock()`, either way.
         clock: unix time in seconds; a parameter so tests can fix it.
+        cache_seconds: how long a user and their keys, once read, are trusted (0: read every time).
+        monotonic: the clock of that cache; a parameter so tests can move it.
     """
 
     def __init__(
@@ -64,6 +70,8 @@ class Verifier:
         nonces: NonceStore,
         skew_seconds: int = DEFAULT_SKEW_SECONDS,
         clock: Callable[[], float] = time.time,
+        cache_seconds: float = DEFAULT_CACHE_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if skew_seconds < 1:
             raise ValueError("skew_seconds must be at least 1")
@@ -71,6 +79,9 @@ class Verifier:
         self._nonces = nonces
         self._skew = skew_seconds
         self._clock = clock
+        self._cache_seconds = cache_seconds
+        self._monotonic = monotonic
+        self._cache: dict[str, tuple[float, User | None, list[str]]] = {}
 
     async def verify(self, creds: Credentials, procedure: str, scope: str = "") -> User:
         """The user the credentials prove, allowed to call `procedure`; else raise AuthFailure.
@@ -86,12 +97,11 @@ class Verifier:
             raise AuthFailure(
                 Reason.SKEW, f"timestamp {timestamp} is {now - timestamp:+.0f} s from now (±{self._skew} s)"
             )
-        user = await self._lookup(creds.username)
+        user, keys = await self._user_and_keys(creds.username)
         if user is None:
             raise AuthFailure(Reason.UNKNOWN_USER, f"no user {creds.username!r}")
         if not user.enabled:
             raise AuthFailure(Reason.DISABLED, f"user {user.username!r} is disabled")
-        keys = await self._keys(user.username)
         if not signature_matches(keys, signed_message(creds), creds.signature):
             raise AuthFailure(
                 Reason.BAD_SIGNATURE, f"signature does not match any of {len(keys)} active keys"
@@ -108,14 +118,19 @@ class Verifier:
             raise AuthFailure(Reason.SCOPE, f"{procedure!r} is outside the scopes of {user.username!r}")
         return user
 
-    async def _lookup(self, username: str) -> User | None:
+    async def _user_and_keys(self, username: str) -> tuple[User | None, list[str]]:
+        """The user (None: unknown) and, when enabled, their active keys: cached, else from the store."""
+        now = self._monotonic()
+        cached = self._cache.get(username)
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1], cached[2]
         try:
-            return await self._users.get(username)
+            user = await self._users.get(username)
+            keys = await self._users.active_keys(username) if user is not None and user.enabled else []
         except StoreError as exc:
             raise AuthFailure(Reason.USER_STORE_UNAVAILABLE, str(exc)) from exc
-
-    async def _keys(self, username: str) -> list[str]:
-        try:
-            return await self._users.active_keys(username)
-        except StoreError as exc:
-            raise AuthFailure(Reason.USER_STORE_UNAVAILABLE, str(exc)) from exc
+        if self._cache_seconds > 0:
+            if len(self._cache) >= MAX_CACHED_USERS:  # unknown names must not grow it without bound
+                self._cache.clear()
+            self._cache[username] = (now, user, keys)
+        return user, keys

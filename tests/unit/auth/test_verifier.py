@@ -13,7 +13,7 @@ from bridge.auth.signing import (
     credentials_from_params,
     parse_authorization,
 )
-from bridge.auth.verifier import Verifier
+from bridge.auth.verifier import DEFAULT_CACHE_SECONDS, Verifier
 from bridge.calls import Credentials
 from bridge.errors import Status
 from bridge.faults import FORBIDDEN, UNAUTHENTICATED
@@ -41,7 +41,7 @@ def nonces() -> RecordingNonceStore:
 
 @pytest.fixture
 def verifier(users: FakeUserStore, nonces: RecordingNonceStore, clock: FixedClock) -> Verifier:
-    return Verifier(users, nonces, skew_seconds=SKEW, clock=clock)
+    return Verifier(users, nonces, skew_seconds=SKEW, clock=clock, monotonic=clock)
 
 
 def signed(username: str, key: str, nonce: str = NONCE, timestamp: int = NOW) -> Credentials:
@@ -186,13 +186,16 @@ async def test_replay_fails_for_the_whole_window_with_a_memory_store(
     assert (await refusal(verifier, creds)).reason is Reason.SKEW
 
 
-async def test_rotated_keys_both_work_until_revoked(verifier: Verifier, users: FakeUserStore) -> None:
+async def test_rotated_keys_both_work_until_revoked(
+    verifier: Verifier, users: FakeUserStore, clock: FixedClock
+) -> None:
     """After rotation the old and the new key both verify; after revocation only the new one does."""
     old = await users.add_user("alice")
     new = await users.rotate_key("alice")
     await verifier.verify(signed("alice", old, nonce="nonce-old-0123456789"), "echo")
     await verifier.verify(signed("alice", new, nonce="nonce-new-0123456789"), "echo")
     await users.revoke_keys("alice", keep_newest=1)
+    clock.now += DEFAULT_CACHE_SECONDS  # what the verifier read stays trusted this long
     failure = await refusal(verifier, signed("alice", old, nonce="nonce-old-9876543210"))
     assert failure.reason is Reason.BAD_SIGNATURE
     assert (
@@ -261,3 +264,18 @@ async def test_failure_detail_never_holds_the_key(verifier: Verifier, users: Fak
     for text in (failure.detail, repr(failure), str(failure)):
         assert key not in text
         assert creds.signature not in text
+
+
+async def test_users_are_read_at_most_once_per_cache_period(
+    verifier: Verifier, users: FakeUserStore, clock: FixedClock
+) -> None:
+    """Calls within a second reuse what was read; a user disabled meanwhile is refused once it lapses."""
+    key = await users.add_user("alice")
+    await verifier.verify(signed("alice", key, nonce="nonce-cache-00000001"), "echo")
+    reads = users.lookups
+    await verifier.verify(signed("alice", key, nonce="nonce-cache-00000002"), "echo")
+    assert users.lookups == reads
+    await users.set_enabled("alice", False)
+    clock.now += DEFAULT_CACHE_SECONDS
+    failure = await refusal(verifier, signed("alice", key, nonce="nonce-cache-00000003"))
+    assert failure.reason is Reason.DISABLED
