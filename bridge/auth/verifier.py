@@ -20,6 +20,7 @@ still counts within a second, without a restart.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import math
 import time
@@ -82,6 +83,7 @@ class Verifier:
         self._cache_seconds = cache_seconds
         self._monotonic = monotonic
         self._cache: dict[str, tuple[float, User | None, list[str]]] = {}
+        self._reading: dict[str, asyncio.Future[tuple[User | None, list[str]]]] = {}
 
     async def verify(self, creds: Credentials, procedure: str, scope: str = "") -> User:
         """The user the credentials prove, allowed to call `procedure`; else raise AuthFailure.
@@ -119,11 +121,23 @@ class Verifier:
         return user
 
     async def _user_and_keys(self, username: str) -> tuple[User | None, list[str]]:
-        """The user (None: unknown) and, when enabled, their active keys: cached, else from the store."""
-        now = self._monotonic()
+        """The user (None: unknown) and, when enabled, their active keys: cached, else from the store.
+
+        Calls that miss the cache together share one read, so a lapsing entry under load costs one
+        round trip, not one per call in flight.
+        """
         cached = self._cache.get(username)
-        if cached is not None and now - cached[0] < self._cache_seconds:
+        if cached is not None and self._monotonic() - cached[0] < self._cache_seconds:
             return cached[1], cached[2]
+        reading = self._reading.get(username)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read(username))
+            self._reading[username] = reading
+            reading.add_done_callback(lambda _: self._reading.pop(username, None))
+        return await asyncio.shield(reading)
+
+    async def _read(self, username: str) -> tuple[User | None, list[str]]:
+        now = self._monotonic()
         try:
             user = await self._users.get(username)
             keys = await self._users.active_keys(username) if user is not None and user.enabled else []

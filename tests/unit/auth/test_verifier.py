@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -18,6 +19,7 @@ from bridge.calls import Credentials
 from bridge.errors import Status
 from bridge.faults import FORBIDDEN, UNAUTHENTICATED
 from bridge.store.nonce_stores import MemoryNonceStore
+from bridge.store.records import User
 from tests.unit.auth.fakes import NOW, FakeUserStore, FixedClock, RecordingNonceStore
 
 SKEW = 300
@@ -279,3 +281,21 @@ async def test_users_are_read_at_most_once_per_cache_period(
     clock.now += DEFAULT_CACHE_SECONDS
     failure = await refusal(verifier, signed("alice", key, nonce="nonce-cache-00000003"))
     assert failure.reason is Reason.DISABLED
+
+
+async def test_calls_missing_the_cache_together_share_one_read(
+    nonces: RecordingNonceStore, clock: FixedClock
+) -> None:
+    """Many concurrent calls for one user read the store once, not once each."""
+
+    class SlowUserStore(FakeUserStore):
+        async def get(self, username: str) -> User | None:
+            await asyncio.sleep(0.01)  # a real store answers later: the other calls arrive meanwhile
+            return await super().get(username)
+
+    users = SlowUserStore()
+    verifier = Verifier(users, nonces, skew_seconds=SKEW, clock=clock, monotonic=clock)
+    key = await users.add_user("alice")
+    calls = [verifier.verify(signed("alice", key, nonce=f"nonce-herd-{i:08d}"), "echo") for i in range(20)]
+    assert all(user.username == "alice" for user in await asyncio.gather(*calls))
+    assert users.lookups == 1
