@@ -66,15 +66,10 @@ class JSONRPCPoint(RPCPoint):
         member = self._member(procedure, params, named, notification=notification)
         note = self._note(procedure, member.params)
         note.user, note.redacted, note.request_bytes = member.user, member.redacted, len(member.body)
-        reply: Reply | None = None
-        try:
-            reply = self._post(member.body, MEDIA_TYPE, note.request_id)
-            outcome = self._notification_fault(reply) if notification else self._outcome(reply)
-        except TransportError as exc:
-            self._recorder.record(note, exc, len(reply.body) if reply is not None else 0)
-            raise
-        self._recorder.record(note, outcome, len(reply.body))
-        return outcome
+        read = self._notification_fault if notification else self._outcome
+        return self._exchange_recorded(
+            note, lambda: self._post(member.body, MEDIA_TYPE, note.request_id), read
+        )
 
     def batch(self) -> JSONRPCBatch:
         """A batch (section 6): collect calls and notifications, then send them in one request."""

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from bridge.auth.signing import authorization_header
 from bridge.calls import Outcome, Success
-from bridge.client.failures import HTTPStatusError, InvalidReply, TransportError
+from bridge.client.failures import HTTPStatusError, InvalidReply
 from bridge.client.recording import RecordSink
 from bridge.client.rpc_point import RPCPoint
 from bridge.client.transport import DEFAULT_MAX_REPLY_BYTES, Reply
@@ -86,14 +86,10 @@ class PickleClient(RPCPoint):
         header = authorization_header(self._username, self._api_key, "POST", path, body)
         note = self._note(procedure, list(args) if args else dict(kwargs))
         note.user, note.request_bytes = self._username, len(body)
-        reply: Reply | None = None
-        try:
-            reply = self._post_to(path, body, MEDIA_TYPE, note.request_id, {"Authorization": header})
-            outcome = self._outcome(reply)
-        except TransportError as exc:
-            self._recorder.record(note, exc, len(reply.body) if reply is not None else 0)
-            raise
-        self._recorder.record(note, outcome, len(reply.body))
+        headers = {"Authorization": header}
+        outcome = self._exchange_recorded(
+            note, lambda: self._post_to(path, body, MEDIA_TYPE, note.request_id, headers), self._outcome
+        )
         if isinstance(outcome, Fault):
             raise outcome
         return outcome.value

@@ -9,12 +9,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, ClassVar, Final, Self
+from typing import Any, ClassVar, Final, Self, TypeVar
 
+from bridge.calls import Outcome
+from bridge.client.failures import TransportError
 from bridge.client.procedure_proxy import ProcedureProxy
 from bridge.client.recording import AUTH_PARAM_COUNT, CallNote, CallRecorder, RecordSink, auth_user, sink_for
 from bridge.client.transport import DEFAULT_MAX_REPLY_BYTES, HTTPTransport, Reply, parse_endpoint
 from bridge.settings import Limits
+
+AnswerT = TypeVar("AnswerT", bound=Outcome | None)
 
 ParamHook = Callable[[list[Any]], Sequence[Any]]
 """Receives a call's positional params (a fresh list) and returns the params to send."""
@@ -114,6 +118,20 @@ class RPCPoint:
     def call(self, procedure: str, *params: Any, **named: Any) -> Any:
         """Call `procedure` and return its result; raise `Fault` or `TransportError` otherwise."""
         raise NotImplementedError
+
+    def _exchange_recorded(
+        self, note: CallNote, send: Callable[[], Reply], read: Callable[[Reply], AnswerT]
+    ) -> AnswerT:
+        """Send, read the reply, and record the call whatever happened (a transport error is re-raised)."""
+        reply: Reply | None = None
+        try:
+            reply = send()
+            answer = read(reply)
+        except TransportError as exc:
+            self._recorder.record(note, exc, len(reply.body) if reply is not None else 0)
+            raise
+        self._recorder.record(note, answer, len(reply.body))
+        return answer
 
     def __getattr__(self, name: str) -> ProcedureProxy:
         if name.startswith("_"):

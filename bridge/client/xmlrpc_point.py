@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.calls import Outcome
-from bridge.client.failures import HTTPStatusError, InvalidReply, TransportError
+from bridge.client.failures import HTTPStatusError, InvalidReply
 from bridge.client.rpc_point import RPCPoint
 from bridge.client.transport import Reply
 from bridge.errors import Fault
@@ -48,14 +48,9 @@ class XMLRPCPoint(RPCPoint):
         body = encode_call(procedure, sent)
         note = self._note(procedure, sent)
         note.user, note.redacted, note.request_bytes = user, redacted, len(body)
-        reply: Reply | None = None
-        try:
-            reply = self._post(body, MEDIA_TYPE, note.request_id)
-            outcome = self._outcome(reply)
-        except TransportError as exc:
-            self._recorder.record(note, exc, len(reply.body) if reply is not None else 0)
-            raise
-        self._recorder.record(note, outcome, len(reply.body))
+        outcome = self._exchange_recorded(
+            note, lambda: self._post(body, MEDIA_TYPE, note.request_id), self._outcome
+        )
         if isinstance(outcome, Fault):
             raise outcome
         return outcome.value
