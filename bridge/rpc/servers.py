@@ -10,6 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]  # stubs predate aio
 
 from bridge.errors import ConfigError
+from rpcbridge.v1 import worker_pb2
 
 # Calls carry bounded payloads; the frontend enforces the HTTP limits, this bounds gRPC clients.
 MAX_MESSAGE_BYTES = 16 << 20
@@ -63,3 +64,39 @@ async def start_server(
     for name in ("", *service_names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     return RunningServer(server, f"{host or '127.0.0.1'}:{port}", health_servicer)
+
+
+WORKER_SERVICE = "rpcbridge.v1.Worker"
+
+
+def worker_service_handler(
+    invoke: Any, invoke_stream: Any, list_procedures: Any, *, invoke_as_bytes: bool = False
+) -> grpc.GenericRpcHandler[Any, Any]:
+    """The `rpcbridge.v1.Worker` method table, for workers and for the sidecar that stands in for them.
+
+    Args:
+        invoke_as_bytes: hand `invoke` the serialized InvokeRequest and send back the bytes it
+            returns (the sidecar's proxy path), instead of messages.
+    """
+    if invoke_as_bytes:
+        unary = grpc.unary_unary_rpc_method_handler(invoke)
+    else:
+        unary = grpc.unary_unary_rpc_method_handler(
+            invoke,
+            request_deserializer=worker_pb2.InvokeRequest.FromString,
+            response_serializer=worker_pb2.InvokeResponse.SerializeToString,
+        )
+    handlers = {
+        "Invoke": unary,
+        "InvokeStream": grpc.stream_stream_rpc_method_handler(
+            invoke_stream,
+            request_deserializer=worker_pb2.InvokeStreamRequest.FromString,
+            response_serializer=worker_pb2.InvokeStreamResponse.SerializeToString,
+        ),
+        "ListProcedures": grpc.unary_unary_rpc_method_handler(
+            list_procedures,
+            request_deserializer=worker_pb2.ListProceduresRequest.FromString,
+            response_serializer=worker_pb2.ListProceduresResponse.SerializeToString,
+        ),
+    }
+    return grpc.method_handlers_generic_handler(WORKER_SERVICE, handlers)

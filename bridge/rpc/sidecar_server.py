@@ -18,10 +18,9 @@ from bridge.errors import Status
 from bridge.rpc.descriptors import info_to_message
 from bridge.rpc.outgoing_log import SERVICE_NAME as OUTGOING_SERVICE_NAME
 from bridge.rpc.outgoing_log import outgoing_calls_handler
-from bridge.rpc.servers import RunningServer, start_server
+from bridge.rpc.servers import WORKER_SERVICE, RunningServer, start_server, worker_service_handler
 from bridge.rpc.streams import serve_invoke_stream
 from bridge.rpc.worker_pool import WorkerPool
-from bridge.rpc.worker_server import SERVICE_NAME
 from bridge.sidecar.catalogue import RouteFailure
 from bridge.sidecar.interception import Interceptor, Proceed, ProxiedCall, ProxyReply, chain
 from bridge.sidecar.wire import WireError, read_request_head
@@ -128,20 +127,9 @@ async def start_sidecar_server(
         record_outgoing: where records of outgoing calls, sent by client kits and legacy
             adapters through `rpcbridge.v1.Sidecar`, go (the call-log writer).
     """
-    handlers = {
-        # Bytes in, bytes out: no per-service stubs on the proxy path.
-        "Invoke": grpc.unary_unary_rpc_method_handler(service.invoke),
-        "InvokeStream": grpc.stream_stream_rpc_method_handler(
-            service.invoke_stream,
-            request_deserializer=worker_pb2.InvokeStreamRequest.FromString,
-            response_serializer=worker_pb2.InvokeStreamResponse.SerializeToString,
-        ),
-        "ListProcedures": grpc.unary_unary_rpc_method_handler(
-            service.list_procedures,
-            request_deserializer=worker_pb2.ListProceduresRequest.FromString,
-            response_serializer=worker_pb2.ListProceduresResponse.SerializeToString,
-        ),
-    }
-    generic = grpc.method_handlers_generic_handler(SERVICE_NAME, handlers)
+    # Bytes in, bytes out: no per-service stubs on the proxy path.
+    generic = worker_service_handler(
+        service.invoke, service.invoke_stream, service.list_procedures, invoke_as_bytes=True
+    )
     outgoing = outgoing_calls_handler(record_outgoing)
-    return await start_server(listen, [generic, outgoing], [SERVICE_NAME, OUTGOING_SERVICE_NAME])
+    return await start_server(listen, [generic, outgoing], [WORKER_SERVICE, OUTGOING_SERVICE_NAME])

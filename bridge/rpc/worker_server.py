@@ -20,20 +20,18 @@ from bridge.calls import Outcome
 from bridge.errors import Status
 from bridge.faults import INTERNAL_ERROR, fault
 from bridge.rpc.descriptors import info_to_message
-from bridge.rpc.servers import RunningServer, start_server
+from bridge.rpc.servers import WORKER_SERVICE, RunningServer, start_server, worker_service_handler
 from bridge.rpc.streams import serve_invoke_stream
 from bridge.rpc.tls import server_credentials
 from bridge.rpc.values import outcome_to_response, request_to_call
 from bridge.settings import TlsFiles
 from bridge.worker import Caller, Worker
-from rpcbridge.v1 import worker_pb2, worker_pb2_grpc
+from rpcbridge.v1 import worker_pb2
 
 log = logging.getLogger("rpcbridge.worker")
 
-SERVICE_NAME = "rpcbridge.v1.Worker"
 
-
-class WorkerService(worker_pb2_grpc.WorkerServicer):
+class WorkerService:
     """The gRPC face of one `Worker`."""
 
     def __init__(self, worker: Worker, secret: str = "") -> None:
@@ -105,26 +103,9 @@ async def start_worker_server(
 ) -> RunningServer:
     """Start serving `worker` on `listen` (host:port; port 0 = kernel-chosen), with mTLS if given."""
     service = WorkerService(worker, secret)
-    rpc_handlers = {
-        "InvokeStream": grpc.stream_stream_rpc_method_handler(
-            service.invoke_stream,
-            request_deserializer=worker_pb2.InvokeStreamRequest.FromString,
-            response_serializer=worker_pb2.InvokeStreamResponse.SerializeToString,
-        ),
-        "Invoke": grpc.unary_unary_rpc_method_handler(
-            service.Invoke,
-            request_deserializer=worker_pb2.InvokeRequest.FromString,
-            response_serializer=worker_pb2.InvokeResponse.SerializeToString,
-        ),
-        "ListProcedures": grpc.unary_unary_rpc_method_handler(
-            service.ListProcedures,
-            request_deserializer=worker_pb2.ListProceduresRequest.FromString,
-            response_serializer=worker_pb2.ListProceduresResponse.SerializeToString,
-        ),
-    }
-    generic = grpc.method_handlers_generic_handler(SERVICE_NAME, rpc_handlers)
+    generic = worker_service_handler(service.Invoke, service.invoke_stream, service.ListProcedures)
     credentials = server_credentials(tls) if tls is not None else None
-    return await start_server(listen, [generic], [SERVICE_NAME], credentials)
+    return await start_server(listen, [generic], [WORKER_SERVICE], credentials)
 
 
 async def serve_worker(
