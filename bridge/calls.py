@@ -11,8 +11,6 @@ list (ordered), dict with str keys (ordered).
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,18 +36,6 @@ ABSENT: Final = _Absent.ABSENT
 """Marks a missing member, such as the `id` of a JSON-RPC notification (which differs from null)."""
 
 Absent: TypeAlias = _Absent
-
-SCALAR_TYPES: Final = (
-    type(None),
-    bool,
-    int,
-    float,
-    str,
-    bytes,
-    datetime.datetime,
-    decimal.Decimal,
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Call:

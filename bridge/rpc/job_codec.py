@@ -6,11 +6,11 @@ job's InvokeRequest and its worker's InvokeResponse as they travelled.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Final
 
 from google.protobuf.message import DecodeError
 
-from bridge.calls import Call, Outcome, Success
+from bridge.calls import Call, Outcome
 from bridge.rpc.values import outcome_to_response, request_to_call, response_to_outcome
 from bridge.sidecar.jobs import JobCodec
 from rpcbridge.v1 import worker_pb2
@@ -19,11 +19,6 @@ from rpcbridge.v1 import worker_pb2
 def outcome_bytes(outcome: Outcome) -> bytes:
     """A serialized InvokeResponse holding the outcome; TypeError for a value outside the neutral types."""
     return outcome_to_response(outcome).SerializeToString()
-
-
-def result_response(value: Any) -> bytes:
-    """A serialized InvokeResponse whose result is `value` (a job id, a job status)."""
-    return outcome_bytes(Success(value))
 
 
 def outcome_from_bytes(response: bytes) -> Outcome:

@@ -79,11 +79,6 @@ class WorkerPool:
         await self.refresh()
         self._task = asyncio.create_task(self._refresh_forever(), name="worker-refresh")
 
-    def add(self, address: str) -> None:
-        """Start routing to a new worker address (it is asked on the next refresh)."""
-        if address not in self._connections:
-            self._connections[address] = self._connect(address)
-
     async def refresh(self) -> None:
         """Ask every worker for its procedures and update the catalogue."""
         await asyncio.gather(*(self._refresh_one(c) for c in list(self._connections.values())))

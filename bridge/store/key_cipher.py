@@ -37,11 +37,6 @@ class KeyCipher:
                     "separated by commas; make one with `Fernet.generate_key()`"
                 ) from exc
 
-    @property
-    def encrypts(self) -> bool:
-        """True when new keys are stored encrypted."""
-        return self._fernet is not None
-
     def seal(self, key: str) -> str:
         """The stored form of `key`."""
         if self._fernet is None:

@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from tests.app.conftest import FakeInvoker, MakeClient
 from tests.app.wire import json_post, json_result, xml_call, xml_post
+from tests.hostile_xml import BILLION_LAUGHS, EXTERNAL_ENTITY
 
 LIMIT = 1024
 
@@ -182,28 +183,6 @@ async def test_deep_json_is_refused_and_serving_goes_on(
     assert (reply["id"], reply["error"]["code"]) == (None, -32006)
     assert invoker.calls == []
     assert await json_result(client, "echo", [[[1]]]) == [[1]]
-
-
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<methodCall><methodName>echo</methodName><params><param><value><string>&lol9;</string></value></param></params></methodCall>
-"""
-
-EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE call [<!ENTITY secret SYSTEM "file:///etc/passwd">]>
-<methodCall><methodName>echo</methodName><params><param><value>&secret;</value></param></params></methodCall>
-"""
 
 
 @pytest.mark.parametrize("body", [BILLION_LAUGHS, EXTERNAL_ENTITY], ids=["billion-laughs", "external-entity"])

@@ -11,6 +11,7 @@ import pytest
 from bridge.rpc.values import from_value, to_value
 from bridge.testing import Deployment
 from rpcbridge.v1 import worker_pb2, worker_pb2_grpc
+from tests.neutral_values import same
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def test_values_keep_their_types_over_grpc(stub: worker_pb2_grpc.WorkerStub) -> 
         "raw": b"\x00",
     }
     response = stub.Invoke(worker_pb2.InvokeRequest(procedure="echo.any", params=[to_value(value)]))
-    assert from_value(response.result) == value
+    assert same(from_value(response.result), value)
 
 
 def test_application_fault_travels_in_the_reply_with_status_ok(stub: worker_pb2_grpc.WorkerStub) -> None:

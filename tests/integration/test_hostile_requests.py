@@ -8,21 +8,9 @@ import xmlrpc.client
 import pytest
 
 from bridge.testing import Deployment
+from tests.hostile_xml import BILLION_LAUGHS, DEEP_XML, EXTERNAL_ENTITY
 from tests.integration.conftest import post, xmlrpc_call
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
-<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
-<methodCall><methodName>echo</methodName><params><param><value>&lol3;</value></param></params></methodCall>"""
-EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<methodCall><methodName>echo</methodName><params><param><value>&xxe;</value></param></params></methodCall>"""
-DEEP_XML = (
-    b"<methodCall><methodName>echo</methodName><params><param>"
-    + b"<value><array><data>" * 10_000
-    + b"</data></array></value>" * 10_000
-    + b"</param></params></methodCall>"
-)
 OUT_OF_RANGE_I4 = (
     b"<methodCall><methodName>echo.any</methodName><params><param>"
     b"<value><i4>2147483648</i4></value></param></params></methodCall>"

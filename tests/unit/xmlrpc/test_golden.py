@@ -17,8 +17,8 @@ from bridge.protocols.xmlrpc import (
     multicall_result,
 )
 from bridge.settings import Limits
+from tests.neutral_values import same
 from tests.unit.xmlrpc.golden_cases import CALLS, REQUESTS, RESPONSES
-from tests.unit.xmlrpc.values import same
 
 GOLDEN = Path(__file__).parent / "golden"
 

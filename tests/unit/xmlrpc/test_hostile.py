@@ -11,6 +11,7 @@ from bridge.errors import Fault
 from bridge.faults import INVALID_REQUEST, PARSE_ERROR, REQUEST_TOO_LARGE
 from bridge.protocols.xmlrpc import decode_call, decode_outcome
 from bridge.settings import Limits
+from tests.hostile_xml import BILLION_LAUGHS, EXTERNAL_DTD, EXTERNAL_ENTITY, PARAMETER_ENTITY
 from tests.unit.xmlrpc.values import call_with
 
 LIMITS = Limits()
@@ -21,38 +22,6 @@ def refused(body: bytes, limits: Limits = LIMITS) -> Fault:
     with pytest.raises(Fault) as caught:
         decode_call(body, limits)
     return caught.value
-
-
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<methodCall><methodName>m</methodName><params><param><value>&lol9;</value></param></params></methodCall>
-"""
-
-EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE methodCall [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
-<methodCall><methodName>m</methodName><params><param><value>&xxe;</value></param></params></methodCall>
-"""
-
-EXTERNAL_DTD = b"""<?xml version="1.0"?>
-<!DOCTYPE methodCall SYSTEM "http://127.0.0.1:1/evil.dtd">
-<methodCall><methodName>m</methodName></methodCall>
-"""
-
-PARAMETER_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE methodCall [<!ENTITY % remote SYSTEM "file:///etc/passwd"> %remote;]>
-<methodCall><methodName>m</methodName></methodCall>
-"""
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from bridge.calls import Success
 from bridge.errors import Fault
 from bridge.protocols.xmlrpc import decode_call, decode_outcome, encode_call, encode_outcome
-from tests.unit.xmlrpc.values import ROOMY, same, stdlib_values, stdlib_values_without_cr, xml_text
+from tests.neutral_values import same
+from tests.unit.xmlrpc.values import ROOMY, stdlib_values, stdlib_values_without_cr, xml_text
 
 # Our writer goes beyond xmlrpc.client's reader only in fractional seconds and offsets of dateTime.
 ours_for_stdlib = st.recursive(

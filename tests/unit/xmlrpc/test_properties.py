@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 from bridge.calls import Call, Success
 from bridge.errors import Fault
 from bridge.protocols.xmlrpc import decode_call, decode_outcome, encode_call, encode_outcome
+from tests.neutral_values import same
 from tests.unit.xmlrpc.values import (
     ROOMY,
     aware_datetimes,
     naive_datetimes,
     representable_values,
-    same,
     xml_text,
 )
 

@@ -1,15 +1,12 @@
-"""Test helpers for the XML-RPC codec: exact comparison of neutral values, and hypothesis strategies."""
+"""Test helpers for the XML-RPC codec: roomy limits, bodies and hypothesis strategies."""
 
 from __future__ import annotations
 
 import datetime
-import math
 from typing import Any
 
 from hypothesis import strategies as st
 
-from bridge.calls import Call, Success
-from bridge.errors import Fault
 from bridge.settings import Limits
 
 ROOMY = Limits(max_body_bytes=1 << 26, max_depth=100_000, max_multicall=100_000)
@@ -25,27 +22,6 @@ def call_with(value_xml: str) -> bytes:
         f"<?xml version='1.0'?><methodCall><methodName>m</methodName><params><param><value>{value_xml}"
         "</value></param></params></methodCall>"
     ).encode()
-
-
-def same(a: Any, b: Any) -> bool:
-    """True when a and b are equal with the same types all the way down (NaN equals NaN, -0.0 is not 0.0)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return (math.isnan(a) and math.isnan(b)) or (a == b and math.copysign(1, a) == math.copysign(1, b))
-    if isinstance(a, datetime.datetime):
-        return bool(a.replace(tzinfo=None) == b.replace(tzinfo=None) and a.utcoffset() == b.utcoffset())
-    if isinstance(a, list | tuple):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, Call):
-        return a.procedure == b.procedure and same(a.params, b.params) and a.named == b.named
-    if isinstance(a, Success):
-        return same(a.value, b.value)
-    if isinstance(a, Fault):
-        return (a.code, a.message) == (b.code, b.message) and same(a.data, b.data)
-    return bool(a == b)
 
 
 xml_chars = st.characters(exclude_categories=["Cs"], exclude_characters=NOT_XML_CHARS)
