@@ -37,6 +37,7 @@ ABSENT: Final = _Absent.ABSENT
 
 Absent: TypeAlias = _Absent
 
+
 @dataclass(frozen=True, slots=True)
 class Call:
     """One procedure call, decoded from any protocol.
