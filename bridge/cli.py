@@ -146,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_user_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
         # loads the stores.
-        from bridge import roles
+        from bridge.sidecar import main as roles
 
         if args.command == "worker":
             return _run(roles.run_worker(settings, args.target, args.listen, args.ready_file))

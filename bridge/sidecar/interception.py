@@ -1,6 +1,6 @@
 """The interceptor seam: every proxied call passes a chain of small objects, built once at start-up.
 
-Pure; no grpc. The gRPC adapter (`bridge.rpc.sidecar_server`) turns a received call into a
+Pure; no grpc. The gRPC adapter (`bridge.sidecar.service`) turns a received call into a
 `ProxiedCall` and a `ProxyReply` back into bytes or a status.
 """
 

@@ -36,7 +36,7 @@ STORE_UNAVAILABLE = "the job store is unavailable; try again later"
 
 @dataclass(frozen=True, slots=True)
 class JobCodec:
-    """The messages jobs need, as functions the gRPC layer (`bridge.rpc.job_codec`) provides.
+    """The messages jobs need, as functions the gRPC layer (`bridge.rpc.invoke_codec`) provides.
 
     Args:
         encode_outcome: a result or fault as serialized InvokeResponse bytes.

@@ -14,7 +14,7 @@ from typing import Protocol
 
 from bridge.errors import Status
 from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
-from bridge.sidecar.wire import WireError, read_fault_code
+from bridge.rpc.wire import WireError, read_fault_code
 
 access_log = logging.getLogger("rpcbridge.sidecar.access")
 

@@ -17,8 +17,8 @@ from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 
 from bridge.auth.passwords import hash_password
-from bridge.frontend.admin import AdminConsole
-from bridge.frontend.admin_site import create_admin_app
+from bridge.admin import AdminConsole
+from bridge.admin.site import create_admin_app
 from bridge.procedures import Parameter, ProcedureInfo
 from bridge.settings import Settings
 from bridge.sidecar.catalogue import Catalogue

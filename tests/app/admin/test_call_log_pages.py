@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bridge.frontend.admin.call_log_pages import field_label
+from bridge.admin.call_log_pages import field_label
 from bridge.store.factory import Stores
 from bridge.store.records import CallRecord
 from tests.app.admin.conftest import T0, AdminClient, call_record

@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 
-from bridge.frontend.admin_site import create_admin_app
+from bridge.admin.site import create_admin_app
 from bridge.store.factory import Stores
 from tests.app.admin.conftest import PASSWORD, AdminClient, log_in, quick_hash
 from tests.app.admin.html_forms import forms_of

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.frontend.admin.login_throttle import LoginThrottle
-from bridge.frontend.admin.sessions import SessionSigner
+from bridge.admin.login_throttle import LoginThrottle
+from bridge.admin.sessions import SessionSigner
 
 KEY = b"k" * 32
 

@@ -13,7 +13,7 @@ from bridge.auth.verifier import Verifier
 from bridge.calls import Outcome, Success
 from bridge.errors import Fault, Status
 from bridge.procedures import ProcedureInfo
-from bridge.rpc.job_codec import JOB_CODEC
+from bridge.rpc.invoke_codec import JOB_CODEC
 from bridge.sidecar.interception import ProxiedCall, ProxyReply
 from bridge.sidecar.jobs import BackgroundJobs, job_status
 from tests.unit.auth.fakes import NOW, FakeUserStore, FixedClock, RecordingNonceStore

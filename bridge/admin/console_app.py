@@ -6,15 +6,15 @@ from typing import Final
 
 from aiohttp import web
 
-from bridge.frontend.admin.access_guard import HOME_PATH, LOGIN_PATH, access_guard, see_other
-from bridge.frontend.admin.call_log_pages import CallLogPages
-from bridge.frontend.admin.catalogue_page import CataloguePage
-from bridge.frontend.admin.console import AdminConsole
-from bridge.frontend.admin.login_pages import LoginPages
-from bridge.frontend.admin.login_throttle import LoginThrottle
-from bridge.frontend.admin.rendering import STYLESHEET_PATH, PageRenderer
-from bridge.frontend.admin.sessions import SessionSigner
-from bridge.frontend.admin.user_pages import UserPages
+from bridge.admin.access_guard import HOME_PATH, LOGIN_PATH, access_guard, see_other
+from bridge.admin.call_log_pages import CallLogPages
+from bridge.admin.catalogue_page import CataloguePage
+from bridge.admin.console import AdminConsole
+from bridge.admin.login_pages import LoginPages
+from bridge.admin.login_throttle import LoginThrottle
+from bridge.admin.rendering import STYLESHEET_PATH, PageRenderer
+from bridge.admin.sessions import SessionSigner
+from bridge.admin.user_pages import UserPages
 
 CONSOLE: Final = web.AppKey("admin_console", AdminConsole)
 SIGNER: Final = web.AppKey("admin_session_signer", SessionSigner)

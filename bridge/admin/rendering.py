@@ -14,7 +14,7 @@ from typing import Any, Final
 import jinja2
 from aiohttp import web
 
-from bridge.frontend.admin.sessions import CSRF_FIELD, Session, SessionSigner
+from bridge.admin.sessions import CSRF_FIELD, Session, SessionSigner
 
 STYLESHEET_PATH: Final = "/static/admin.css"
 # The session the access guard (or the login page) found for this request.
@@ -47,7 +47,7 @@ class PageRenderer:
     def __init__(self, signer: SessionSigner) -> None:
         self._signer = signer
         self._env = jinja2.Environment(
-            loader=jinja2.PackageLoader("bridge.frontend.admin", "templates"),
+            loader=jinja2.PackageLoader("bridge.admin", "templates"),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -56,7 +56,7 @@ class PageRenderer:
         self._env.filters["time"] = format_time
         self._env.globals["csrf_field"] = CSRF_FIELD
         self._env.globals["stylesheet"] = STYLESHEET_PATH
-        self.stylesheet = resources.files("bridge.frontend.admin").joinpath("static/admin.css").read_bytes()
+        self.stylesheet = resources.files("bridge.admin").joinpath("static/admin.css").read_bytes()
 
     def render(
         self, request: web.Request, template: str, *, status: int = 200, **context: Any

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bridge.frontend.admin.console import AdminConsole
-from bridge.frontend.admin.rendering import PageRenderer
+from bridge.admin.console import AdminConsole
+from bridge.admin.rendering import PageRenderer
 from bridge.procedures import ProcedureInfo
 
 

@@ -10,17 +10,17 @@ import contextlib
 from pathlib import Path
 
 from bridge.auth.verifier import Verifier
-from bridge.frontend.admin.console import AdminConsole
-from bridge.frontend.admin_site import create_admin_app, start_admin_site
+from bridge.admin.console import AdminConsole
+from bridge.admin.site import create_admin_app, start_admin_site
 from bridge.frontend.server import serve as serve_frontend
 from bridge.legacy import UpstreamConfig, build_adapter
 from bridge.readiness import announce
-from bridge.rpc.job_codec import JOB_CODEC
+from bridge.rpc.invoke_codec import JOB_CODEC
 from bridge.rpc.payload_text import render_payload
 from bridge.rpc.sidecar_client import SidecarClient
-from bridge.rpc.sidecar_server import SidecarService, forward_to_worker, start_sidecar_server
+from bridge.sidecar.service import SidecarService, forward_to_worker, start_sidecar_server
 from bridge.rpc.values import lift_leading_params
-from bridge.rpc.worker_pool import WorkerPool
+from bridge.sidecar.worker_pool import WorkerPool
 from bridge.rpc.worker_server import serve_worker
 from bridge.settings import Settings
 from bridge.sidecar.authentication import AuthenticateCalls

@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bridge.frontend.admin.access_guard import not_found, see_other
-from bridge.frontend.admin.console import AdminConsole
-from bridge.frontend.admin.rendering import PageRenderer
+from bridge.admin.access_guard import not_found, see_other
+from bridge.admin.console import AdminConsole
+from bridge.admin.rendering import PageRenderer
 from bridge.store.interfaces import DuplicateUserError, InvalidUserError, UnknownUserError
 
 USERS_PATH: Final = "/users"

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from bridge.frontend.admin.rendering import SESSION, STYLESHEET_PATH, PageRenderer
-from bridge.frontend.admin.sessions import COOKIE_NAME, CSRF_FIELD, SessionSigner
+from bridge.admin.rendering import SESSION, STYLESHEET_PATH, PageRenderer
+from bridge.admin.sessions import COOKIE_NAME, CSRF_FIELD, SessionSigner
 from bridge.store.interfaces import AdminStore
 
 LOGIN_PATH: Final = "/login"

@@ -14,9 +14,9 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from bridge.frontend.admin.access_guard import not_found
-from bridge.frontend.admin.console import AdminConsole
-from bridge.frontend.admin.rendering import PageRenderer
+from bridge.admin.access_guard import not_found
+from bridge.admin.console import AdminConsole
+from bridge.admin.rendering import PageRenderer
 from bridge.store.records import DIRECTIONS, OUTCOMES, CallFilter
 
 PAGE_SIZE: Final = 50

@@ -5,7 +5,7 @@ a CSRF token on every form. Part of the frontend package because it uses aiohttp
 grpc. `install_console` adds it to an aiohttp application; `AdminConsole` is what it needs.
 """
 
-from bridge.frontend.admin.console import AdminConsole
-from bridge.frontend.admin.console_app import MAX_FORM_BYTES, install_console
+from bridge.admin.console import AdminConsole
+from bridge.admin.console_app import MAX_FORM_BYTES, install_console
 
 __all__ = ["MAX_FORM_BYTES", "AdminConsole", "install_console"]

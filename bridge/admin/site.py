@@ -1,7 +1,7 @@
 """The sidecar's admin web site on its own port (loopback by default): health, metrics, and the console.
 
 Runs inside the sidecar process; it lives in the frontend package because only that package
-touches aiohttp. `/healthz` and `/metrics` stay open; the console (`bridge.frontend.admin`) sits
+touches aiohttp. `/healthz` and `/metrics` stay open; the console (`bridge.admin`) sits
 behind the admin login.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from bridge.frontend.admin import MAX_FORM_BYTES, AdminConsole, install_console
+from bridge.admin import MAX_FORM_BYTES, AdminConsole, install_console
 
 REGISTRY_KEY = web.AppKey("registry", CollectorRegistry)
 

@@ -12,10 +12,10 @@ import asyncio
 from aiohttp import web
 
 from bridge.auth.passwords import verify_password
-from bridge.frontend.admin.access_guard import forbidden, safe_next, see_other
-from bridge.frontend.admin.login_throttle import LoginThrottle
-from bridge.frontend.admin.rendering import SESSION, PageRenderer
-from bridge.frontend.admin.sessions import COOKIE_NAME, CSRF_FIELD, SessionSigner
+from bridge.admin.access_guard import forbidden, safe_next, see_other
+from bridge.admin.login_throttle import LoginThrottle
+from bridge.admin.rendering import SESSION, PageRenderer
+from bridge.admin.sessions import COOKIE_NAME, CSRF_FIELD, SessionSigner
 from bridge.store.interfaces import AdminStore
 
 

@@ -1,7 +1,7 @@
 """The sidecar's gRPC face: `rpcbridge.v1.Worker` for the frontend and gRPC clients, proxied to workers.
 
 `Invoke` is handled at the bytes level: the request's procedure and version are read from the
-wire (bridge.sidecar.wire), the call passes the interceptor chain once, and the worker's reply
+wire (bridge.rpc.wire), the call passes the interceptor chain once, and the worker's reply
 bytes go back untouched. Routing failures are gRPC statuses (NOT_FOUND, UNAVAILABLE).
 """
 
@@ -20,10 +20,10 @@ from bridge.rpc.outgoing_log import SERVICE_NAME as OUTGOING_SERVICE_NAME
 from bridge.rpc.outgoing_log import outgoing_calls_handler
 from bridge.rpc.servers import WORKER_SERVICE, RunningServer, start_server, worker_service_handler
 from bridge.rpc.streams import serve_invoke_stream
-from bridge.rpc.worker_pool import WorkerPool
+from bridge.sidecar.worker_pool import WorkerPool
 from bridge.sidecar.catalogue import RouteFailure
 from bridge.sidecar.interception import Interceptor, Proceed, ProxiedCall, ProxyReply, chain
-from bridge.sidecar.wire import WireError, read_request_head
+from bridge.rpc.wire import WireError, read_request_head
 from bridge.store.records import CallRecord
 from rpcbridge.v1 import worker_pb2
 
