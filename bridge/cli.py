@@ -146,16 +146,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_user_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
         # loads the stores.
-        from bridge.sidecar import main as roles
-
         if args.command == "worker":
-            return _run(roles.run_worker(settings, args.target, args.listen, args.ready_file))
+            from bridge.worker_main import run_worker
+
+            return _run(run_worker(settings, args.target, args.listen, args.ready_file))
         if args.command == "legacy":
+            from bridge.legacy.main import run_legacy
+
             upstream = _upstream_config(args, settings)
-            return _run(roles.run_legacy(settings, upstream, args.listen, args.ready_file))
+            return _run(run_legacy(settings, upstream, args.listen, args.ready_file))
         if args.command == "sidecar":
-            return _run(roles.run_sidecar(settings, args.ready_file))
-        return _run(roles.run_frontend(settings, args.ready_file))
+            from bridge.sidecar.main import run_sidecar
+
+            return _run(run_sidecar(settings, args.ready_file))
+        from bridge.frontend.main import run_frontend
+
+        return _run(run_frontend(settings, args.ready_file))
     except ConfigError as exc:
         print(f"rpcbridge: error: {exc}", file=sys.stderr)
         return 2

@@ -11,11 +11,11 @@ import asyncio
 
 from aiohttp import web
 
-from bridge.auth.passwords import verify_password
 from bridge.admin.access_guard import forbidden, safe_next, see_other
 from bridge.admin.login_throttle import LoginThrottle
 from bridge.admin.rendering import SESSION, PageRenderer
 from bridge.admin.sessions import COOKIE_NAME, CSRF_FIELD, SessionSigner
+from bridge.auth.passwords import verify_password
 from bridge.store.interfaces import AdminStore
 
 

@@ -21,8 +21,7 @@ from bridge.auth.signing import check_shape, credentials_from_params
 from bridge.calls import Outcome, Success
 from bridge.client.failures import TransportError
 from bridge.errors import Fault
-from bridge.sidecar.call_recording import REDACTED, truncate
-from bridge.store.records import ERROR, FAULT, OK, OUTGOING, CallRecord
+from bridge.store.records import ERROR, FAULT, OK, OUTGOING, REDACTED, CallRecord, truncate
 
 log = logging.getLogger("rpcbridge.client")
 

@@ -1,7 +1,7 @@
 """Legacy adapters: put an existing XML-RPC or JSON-RPC server behind the bridge as a worker.
 
 `build_adapter(UpstreamConfig(url, ...))` discovers the upstream's methods and returns a
-`bridge.Worker` that forwards to it through the client kit; `bridge.roles.run_legacy` serves it.
+`bridge.Worker` that forwards to it through the client kit; `bridge.legacy.main.run_legacy` serves it.
 Must not import grpc or aiohttp.
 """
 

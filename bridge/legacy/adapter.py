@@ -5,7 +5,7 @@ Each upstream method becomes one procedure, named prefix + upstream name, taking
 fault reaches the caller with its own code, message and data; a call that got no answer from the
 upstream becomes Fault(-32300 "Transport error") saying why, never the upstream's error page.
 Every upstream call is recorded as an outgoing call when a sidecar is given. Must not import
-grpc or aiohttp: `bridge.roles` serves this worker over gRPC.
+grpc or aiohttp: `bridge.legacy.main` serves this worker over gRPC.
 """
 
 from __future__ import annotations

@@ -1,18 +1,15 @@
-"""The messages background jobs read and write, for `bridge.sidecar.jobs` (which must not import protobuf).
+"""Serialized InvokeRequest / InvokeResponse bytes <-> `Call` / `Outcome`, for the protobuf-free sidecar.
 
-Part of the one package that touches the generated stubs. Bytes in and out: the sidecar stores a
-job's InvokeRequest and its worker's InvokeResponse as they travelled.
+Part of the one package that touches the generated stubs. The sidecar proxies bytes; it decodes
+them only where it must: background jobs (stored as they travelled) and the call log's payload text.
 """
 
 from __future__ import annotations
-
-from typing import Final
 
 from google.protobuf.message import DecodeError
 
 from bridge.calls import Call, Outcome
 from bridge.rpc.values import outcome_to_response, request_to_call, response_to_outcome
-from bridge.sidecar.jobs import JobCodec
 from rpcbridge.v1 import worker_pb2
 
 
@@ -35,8 +32,3 @@ def call_from_bytes(request: bytes) -> Call:
         return request_to_call(worker_pb2.InvokeRequest.FromString(request))
     except DecodeError as exc:
         raise ValueError("malformed InvokeRequest") from exc
-
-
-JOB_CODEC: Final = JobCodec(
-    encode_outcome=outcome_bytes, decode_outcome=outcome_from_bytes, decode_call=call_from_bytes
-)

@@ -12,11 +12,12 @@ import grpc
 
 from bridge import metadata
 from bridge.calls import Call, CallContext, Outcome
-from bridge.errors import Fault, Status
+from bridge.errors import Fault
 from bridge.faults import VALUE_NOT_REPRESENTABLE, fault, fault_for_status
 from bridge.procedures import ProcedureInfo
 from bridge.rpc.channels import open_channel
 from bridge.rpc.descriptors import message_to_info
+from bridge.rpc.status_codes import status_of
 from bridge.rpc.streams import StreamInvoker
 from bridge.rpc.values import call_to_request, response_to_outcome
 from rpcbridge.v1 import worker_pb2
@@ -50,7 +51,7 @@ def context_metadata(context: CallContext) -> list[tuple[str, str]]:
 
 def fault_from_rpc_error(exc: grpc.aio.AioRpcError) -> Fault:
     """The fault a client receives for a failed gRPC call."""
-    return fault_for_status(Status(exc.code().value[0]), exc.details() or "")
+    return fault_for_status(status_of(exc), exc.details() or "")
 
 
 class SidecarClient:

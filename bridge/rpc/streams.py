@@ -22,6 +22,7 @@ from typing import Any, Final
 import grpc
 
 from bridge.errors import Status
+from bridge.rpc.status_codes import status_of
 from rpcbridge.v1 import worker_pb2
 
 STREAM_PATH: Final = "/rpcbridge.v1.Worker/InvokeStream"
@@ -80,7 +81,7 @@ class _Session:
                     batch = _take_batch(self.outbox, lambda call: len(call.request) + 64)
                     await self._call.write(worker_pb2.InvokeStreamRequest(calls=batch))
         except grpc.aio.AioRpcError as exc:
-            self._fail(Status(exc.code().value[0]), exc.details() or "")
+            self._fail(status_of(exc), exc.details() or "")
         except asyncio.InvalidStateError:  # the stream ended while a write was queued
             self._fail(Status.UNAVAILABLE, "stream closed")
 
@@ -94,7 +95,7 @@ class _Session:
                         ok = result.status == Status.OK
                         future.set_result(result.response if ok else (Status(result.status), result.details))
         except grpc.aio.AioRpcError as exc:
-            status, details = Status(exc.code().value[0]), exc.details() or ""
+            status, details = status_of(exc), exc.details() or ""
         self._fail(status, details)
 
     def _fail(self, status: Status, details: str) -> None:
@@ -179,7 +180,7 @@ class StreamInvoker:
                 request, timeout=deadline, metadata=[*self._metadata, *metadata.items()]
             )
         except grpc.aio.AioRpcError as exc:
-            return Status(exc.code().value[0]), exc.details() or ""
+            return status_of(exc), exc.details() or ""
         return response
 
     async def aclose(self) -> None:

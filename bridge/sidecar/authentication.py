@@ -10,8 +10,7 @@ params (rpcenable-compatible), which are taken out before the worker sees the ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping
 
 from bridge import metadata
 from bridge.auth.failures import AuthFailure, Reason
@@ -20,12 +19,10 @@ from bridge.auth.verifier import Verifier
 from bridge.calls import Credentials
 from bridge.errors import Fault
 from bridge.procedures import ProcedureInfo
+from bridge.rpc.values import lift_leading_params
 from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
 
 AUTH_PARAM_COUNT = 4
-
-LiftParams = Callable[[bytes, int], tuple[Sequence[Any], bytes]]
-"""Takes the first N positional params out of serialized InvokeRequest bytes (raises ValueError)."""
 
 
 def credentials_from_metadata(received: Mapping[str, str]) -> Credentials | None:
@@ -51,12 +48,10 @@ class AuthenticateCalls:
         self,
         verifier: Verifier,
         describe: Callable[[str], ProcedureInfo | None],
-        lift_params: LiftParams,
         on_failure: Callable[[AuthFailure], None],
     ) -> None:
         self._verifier = verifier
         self._describe = describe
-        self._lift_params = lift_params
         self._on_failure = on_failure
 
     async def __call__(self, call: ProxiedCall, proceed: Proceed) -> ProxyReply:
@@ -79,7 +74,7 @@ class AuthenticateCalls:
     def _lift(self, call: ProxiedCall) -> Credentials:
         """Take the rpcenable auth params out of the request; the worker sees only the rest."""
         try:
-            leading, rest = self._lift_params(call.request, AUTH_PARAM_COUNT)
+            leading, rest = lift_leading_params(call.request, AUTH_PARAM_COUNT)
             creds, _ = credentials_from_params(leading)
         except (ValueError, Fault) as exc:
             raise AuthFailure(

@@ -1,7 +1,7 @@
 """Turns each call's summary into a call-log record, off the call path.
 
-Pure of transport. Arguments and results are rendered (redacted, truncated) only when
-`log_arguments` is on, by a function the gRPC layer provides; the writer batches the records.
+Arguments and results are rendered (redacted, truncated) only when `log_arguments` is on; auth
+params never appear (the sidecar took them out of the request first). The writer batches records.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bridge.procedures import ProcedureInfo
+from bridge.rpc.invoke_codec import call_from_bytes, outcome_from_bytes
 from bridge.sidecar.observation import CallSummary
-from bridge.store.records import CallRecord
-
-MAX_PAYLOAD_TEXT = 2000
-REDACTED = "[redacted]"
+from bridge.store.records import REDACTED, CallRecord, truncate
 
 RenderPayload = Callable[[bytes, bytes, ProcedureInfo | None], tuple[str | None, str | None]]
 """(request bytes, response bytes, descriptor) -> (arguments text, result text), both redacted."""
@@ -69,6 +67,28 @@ class RecordCalls:
         )
 
 
-def truncate(text: str, limit: int = MAX_PAYLOAD_TEXT) -> str:
-    """Cut long text, saying how much was left out."""
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+def render_payload(
+    request: bytes, response: bytes, info: ProcedureInfo | None
+) -> tuple[str | None, str | None]:
+    """(arguments, result) as text, parameters the procedure declares sensitive redacted, both truncated."""
+    sensitive = set(info.sensitive_params) if info is not None else set()
+    try:
+        call = call_from_bytes(request)
+    except ValueError:
+        return None, None
+    if call.named is not None:
+        arguments = repr({k: REDACTED if k in sensitive else v for k, v in call.named.items()})
+    else:
+        names = [p.name for p in info.params] if info is not None else []
+        shown = [
+            REDACTED if index < len(names) and names[index] in sensitive else value
+            for index, value in enumerate(call.params)
+        ]
+        arguments = repr(shown)
+    result: str | None = None
+    if response:
+        try:
+            result = repr(outcome_from_bytes(response))
+        except ValueError:
+            result = None
+    return truncate(arguments), truncate(result) if result is not None else None

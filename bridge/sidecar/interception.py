@@ -1,7 +1,7 @@
 """The interceptor seam: every proxied call passes a chain of small objects, built once at start-up.
 
-Pure; no grpc. The gRPC adapter (`bridge.sidecar.service`) turns a received call into a
-`ProxiedCall` and a `ProxyReply` back into bytes or a status.
+No grpc. The dispatcher (`bridge.sidecar.service`) turns a received call into a `ProxiedCall`;
+`bridge.rpc.proxy_server` turns the `ProxyReply` back into bytes or a status.
 """
 
 from __future__ import annotations
@@ -31,16 +31,21 @@ class ProxiedCall:
 
 @dataclass(frozen=True, slots=True)
 class ProxyReply:
-    """The worker's serialized InvokeResponse, or the status that replaced it."""
+    """The worker's serialized InvokeResponse, or the status that replaced it.
+
+    `answered` is the call as the handler that answered saw it (interceptors pass on changed
+    copies: the caller set, auth params taken out), so the outermost observer logs that one.
+    """
 
     response: bytes = b""
     status: Status = Status.OK
     details: str = ""
+    answered: ProxiedCall | None = None
 
     @classmethod
-    def failure(cls, status: Status, details: str) -> ProxyReply:
+    def failure(cls, status: Status, details: str, answered: ProxiedCall | None = None) -> ProxyReply:
         """A reply that ends the call with a gRPC status instead of a response."""
-        return cls(b"", status, details)
+        return cls(b"", status, details, answered)
 
 
 Proceed = Callable[[ProxiedCall], Awaitable[ProxyReply]]

@@ -12,7 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from bridge import metadata
 from bridge.auth.failures import AuthFailure
@@ -23,6 +23,7 @@ from bridge.errors import Status
 from bridge.faults import INTERNAL_ERROR, INVALID_PARAMS, JOB_NOT_FINISHED, UNKNOWN_JOB, fault
 from bridge.introspection import JOB_METHODS, JOB_STATUS
 from bridge.procedures import ProcedureInfo
+from bridge.rpc.invoke_codec import call_from_bytes, outcome_bytes, outcome_from_bytes
 from bridge.sidecar.authentication import AUTH_PARAM_COUNT, credentials_from_metadata
 from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
 from bridge.store.database import utc_now
@@ -36,7 +37,7 @@ STORE_UNAVAILABLE = "the job store is unavailable; try again later"
 
 @dataclass(frozen=True, slots=True)
 class JobCodec:
-    """The messages jobs need, as functions the gRPC layer (`bridge.rpc.invoke_codec`) provides.
+    """The messages jobs need, as functions: `JOB_CODEC` (`bridge.rpc.invoke_codec`), or a test's fakes.
 
     Args:
         encode_outcome: a result or fault as serialized InvokeResponse bytes.
@@ -47,6 +48,11 @@ class JobCodec:
     encode_outcome: Callable[[Outcome], bytes]
     decode_outcome: Callable[[bytes], Outcome]
     decode_call: Callable[[bytes], Call]
+
+
+JOB_CODEC: Final = JobCodec(
+    encode_outcome=outcome_bytes, decode_outcome=outcome_from_bytes, decode_call=call_from_bytes
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,6 @@
-"""What each process runs: worker, sidecar, frontend. Wires the layers together, once, at start-up.
+"""The sidecar process's start-up (`rpcbridge sidecar`): stores, workers, interceptors, gRPC, admin site.
 
-The only place where the gRPC package (`bridge.rpc`) and the HTTP package (`bridge.frontend`) meet.
+Wires the sidecar's parts together, once; every resource it opens is closed in reverse order.
 """
 
 from __future__ import annotations
@@ -9,60 +9,27 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from bridge.auth.verifier import Verifier
 from bridge.admin.console import AdminConsole
 from bridge.admin.site import create_admin_app, start_admin_site
-from bridge.frontend.server import serve as serve_frontend
-from bridge.legacy import UpstreamConfig, build_adapter
+from bridge.auth.verifier import Verifier
 from bridge.readiness import announce
-from bridge.rpc.invoke_codec import JOB_CODEC
-from bridge.rpc.payload_text import render_payload
-from bridge.rpc.sidecar_client import SidecarClient
-from bridge.sidecar.service import SidecarService, forward_to_worker, start_sidecar_server
-from bridge.rpc.values import lift_leading_params
-from bridge.sidecar.worker_pool import WorkerPool
-from bridge.rpc.worker_server import serve_worker
+from bridge.rpc.proxy_server import serve_proxy
 from bridge.settings import Settings
 from bridge.sidecar.authentication import AuthenticateCalls
-from bridge.sidecar.call_recording import RecordCalls
+from bridge.sidecar.call_recording import RecordCalls, render_payload
 from bridge.sidecar.catalogue import Catalogue
 from bridge.sidecar.interception import Interceptor
 from bridge.sidecar.job_retention import purge_jobs_forever
 from bridge.sidecar.job_runner import JobRunner
-from bridge.sidecar.jobs import BackgroundJobs
+from bridge.sidecar.jobs import JOB_CODEC, BackgroundJobs
 from bridge.sidecar.metrics import SidecarMetrics
 from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
 from bridge.sidecar.retention import purge_forever
+from bridge.sidecar.service import SidecarService, forward_to_worker
+from bridge.sidecar.worker_pool import WorkerPool
 from bridge.store.call_log_writer import CallLogWriter
 from bridge.store.factory import open_stores
 from bridge.store.records import CallRecord
-from bridge.targets import load_worker
-
-
-async def run_worker(settings: Settings, target: str, listen: str, ready_file: Path | None) -> None:
-    """Serve the Worker that `target` names until cancelled."""
-    worker = load_worker(target)
-
-    def ready(address: str) -> None:
-        announce(ready_file, role="worker", target=target, address=address)
-
-    await serve_worker(worker, listen, settings.worker_secret, ready, settings.worker_tls)
-
-
-async def run_legacy(
-    settings: Settings, upstream: UpstreamConfig, listen: str, ready_file: Path | None
-) -> None:
-    """Serve a legacy adapter, a worker forwarding to `upstream`, until cancelled."""
-    adapter = await asyncio.to_thread(build_adapter, upstream)
-
-    def ready(address: str) -> None:
-        names = [info.name for info in adapter.describe()]
-        announce(ready_file, role="legacy", upstream=upstream.display_url, address=address, procedures=names)
-
-    try:
-        await serve_worker(adapter, listen, settings.worker_secret, ready, settings.worker_tls)
-    finally:
-        await asyncio.to_thread(adapter.close)
 
 
 async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
@@ -99,7 +66,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         )
         interceptors: list[Interceptor] = [
             ObserveCalls(sinks),
-            AuthenticateCalls(verifier, catalogue.describe, lift_leading_params, metrics.auth_failed),
+            AuthenticateCalls(verifier, catalogue.describe, metrics.auth_failed),
             BackgroundJobs(
                 stores.jobs, catalogue.describe, verifier, JOB_CODEC, runner.wake, metrics.auth_failed
             ),
@@ -117,9 +84,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         stack.push_async_callback(runner.aclose)
         service = SidecarService(pool, interceptors, settings.max_timeout)
         record_outgoing = writer.record if settings.log_outgoing else _discard
-        server = await start_sidecar_server(
-            service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing
-        )
+        server = await serve_proxy(service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing)
         stack.push_async_callback(server.stop)
         console = AdminConsole(
             users=stores.users,
@@ -137,16 +102,3 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
 
 def _discard(record: CallRecord) -> None:
     """Outgoing call records are not kept when `log_outgoing` is off."""
-
-
-async def run_frontend(settings: Settings, ready_file: Path | None) -> None:
-    """Serve the HTTP frontend until cancelled."""
-    client = SidecarClient(settings.sidecar_address, settings.stream_calls)
-
-    def ready(url: str) -> None:
-        announce(ready_file, role="frontend", url=url)
-
-    try:
-        await serve_frontend(settings, client, ready)
-    finally:
-        await client.aclose()

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bridge.errors import Status
-from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
 from bridge.rpc.wire import WireError, read_fault_code
+from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
 
 access_log = logging.getLogger("rpcbridge.sidecar.access")
 

@@ -76,6 +76,16 @@ def check_scopes(scopes: Sequence[str]) -> tuple[str, ...]:
     return result
 
 
+# Arguments and results in a call record are text, cut to this length (setting `log_arguments`).
+MAX_PAYLOAD_TEXT: Final = 2000
+REDACTED: Final = "[redacted]"
+
+
+def truncate(text: str, limit: int = MAX_PAYLOAD_TEXT) -> str:
+    """Cut long text, saying how much was left out."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallRecord:
     """One entry of the call log.

@@ -16,9 +16,9 @@ from aiohttp.test_utils import TestClient
 from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 
-from bridge.auth.passwords import hash_password
 from bridge.admin import AdminConsole
 from bridge.admin.site import create_admin_app
+from bridge.auth.passwords import hash_password
 from bridge.procedures import Parameter, ProcedureInfo
 from bridge.settings import Settings
 from bridge.sidecar.catalogue import Catalogue

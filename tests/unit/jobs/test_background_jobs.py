@@ -13,9 +13,8 @@ from bridge.auth.verifier import Verifier
 from bridge.calls import Outcome, Success
 from bridge.errors import Fault, Status
 from bridge.procedures import ProcedureInfo
-from bridge.rpc.invoke_codec import JOB_CODEC
 from bridge.sidecar.interception import ProxiedCall, ProxyReply
-from bridge.sidecar.jobs import BackgroundJobs, job_status
+from bridge.sidecar.jobs import JOB_CODEC, BackgroundJobs, job_status
 from tests.unit.auth.fakes import NOW, FakeUserStore, FixedClock, RecordingNonceStore
 from tests.unit.jobs.fakes import T0, FakeJobStore, a_job, request_bytes
 

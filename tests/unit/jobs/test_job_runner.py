@@ -10,10 +10,10 @@ import pytest
 from bridge import metadata
 from bridge.calls import Success
 from bridge.errors import Fault, Status
-from bridge.rpc.invoke_codec import JOB_CODEC
 from bridge.sidecar.interception import ProxyReply
 from bridge.sidecar.job_retention import keep_jobs_within
 from bridge.sidecar.job_runner import JobRunner, retry_delay
+from bridge.sidecar.jobs import JOB_CODEC
 from bridge.store.records import JobFault
 from tests.unit.jobs.fakes import FakeJobStore, ScriptedForward, a_job
 

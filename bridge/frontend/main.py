@@ -1,0 +1,23 @@
+"""The frontend process's start-up (`rpcbridge frontend`): a sidecar client, and the HTTP server over it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bridge.frontend.server import serve as serve_frontend
+from bridge.readiness import announce
+from bridge.rpc.sidecar_client import SidecarClient
+from bridge.settings import Settings
+
+
+async def run_frontend(settings: Settings, ready_file: Path | None) -> None:
+    """Serve the HTTP frontend until cancelled."""
+    client = SidecarClient(settings.sidecar_address, settings.stream_calls)
+
+    def ready(url: str) -> None:
+        announce(ready_file, role="frontend", url=url)
+
+    try:
+        await serve_frontend(settings, client, ready)
+    finally:
+        await client.aclose()
