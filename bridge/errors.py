@@ -1,19 +1,29 @@
 """The one exception tree of rpcbridge, and gRPC status as the internal language of failure.
 
-Imports nothing from the project. The tree:
+Imports nothing from the project. Every exception rpcbridge raises on purpose is in this tree
+(each defined next to the code that raises it, named here so the tree is read in one place):
 
     BridgeError
-     ├── Fault            an outcome with an XML-RPC / JSON-RPC code: raised by procedures,
-     │                    codecs (malformed requests) and the frontend; returned to clients
-     └── ConfigError      invalid settings, bad worker targets; raised at start-up only
+     ├── Fault                 a fault outcome: code, message, data (a frozen `FaultValue`); raised
+     │    │                    by procedures, returned by codecs and the frontend, sent to clients
+     │    └── AuthFailure      a refused call, with its reason (bridge.auth.failures)
+     ├── ConfigError           invalid settings, bad worker targets; raised at start-up only
+     ├── WireError             bytes that are not a well-formed protobuf message (bridge.rpc.wire)
+     ├── StoreError            a store failed or refused (bridge.store.interfaces)
+     │    ├── StoreUnavailable, SchemaError
+     │    └── DuplicateUserError, UnknownUserError, InvalidUserError
+     └── TransportError        the client kit got no answer in its protocol (bridge.client.failures)
+          └── TransportTimeout, HTTPStatusError, InvalidReply
 
-Failures of transport, deadline, auth and routing are carried as a `Status` (numbered as gRPC
-status codes) and turned into a `Fault` by `bridge.faults.fault_for_status`, in one place.
+Failures of transport, deadline, auth and routing inside the bridge are carried as a `Status`
+(numbered as gRPC status codes; `bridge.rpc.status_codes.status_of` is where a grpc exception
+becomes one) and turned into a `Fault` by `bridge.faults.fault_for_status`, in one place.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -47,19 +57,55 @@ class ConfigError(BridgeError):
     """Settings or a command-line target are invalid; raised at start-up, never per call."""
 
 
-class Fault(BridgeError):
-    """A fault with a code and message, returned to the client in its protocol's fault form.
+@dataclass(frozen=True, slots=True)
+class FaultValue:
+    """What a fault is: its code, message and optional structured data (never a traceback or a secret)."""
 
-    Procedures raise it to return an application fault (`raise Fault(4, "no such user")`);
-    the bridge raises it for protocol and bridge conditions, with the codes in `bridge.faults`.
-    `data` is optional structured detail and never holds a traceback or a secret.
+    code: int
+    message: str
+    data: Any = None
+
+
+class Fault(BridgeError):
+    """A fault outcome sent to the client in its protocol's fault form: an exception carrying a `FaultValue`.
+
+    Procedures raise it to return an application fault (`raise Fault(4, "no such user")`, the SDK
+    contract in DESIGN.md); the bridge returns it as an `Outcome` for protocol and bridge conditions,
+    with the codes in `bridge.faults`. It is one thing, a value that can be raised: its fields are
+    read-only and it compares by value. It is not itself a frozen dataclass, because Python assigns
+    `__traceback__` on exceptions it re-raises (contextlib does), which a frozen dataclass refuses.
     """
+
+    __match_args__ = ("code", "message", "data")
 
     def __init__(self, code: int, message: str, data: Any = None) -> None:
         super().__init__(code, message)
-        self.code = int(code)
-        self.message = str(message)
-        self.data = data
+        self._value = FaultValue(int(code), str(message), data)
+
+    @classmethod
+    def of(cls, value: FaultValue) -> Fault:
+        """The fault that carries `value`."""
+        return cls(value.code, value.message, value.data)
+
+    @property
+    def value(self) -> FaultValue:
+        """The fault as a frozen value."""
+        return self._value
+
+    @property
+    def code(self) -> int:
+        """The fault code (bridge.faults lists the bridge's own)."""
+        return self._value.code
+
+    @property
+    def message(self) -> str:
+        """The fault string."""
+        return self._value.message
+
+    @property
+    def data(self) -> Any:
+        """Optional structured detail."""
+        return self._value.data
 
     def __repr__(self) -> str:
         return f"Fault({self.code!r}, {self.message!r})"
@@ -70,7 +116,8 @@ class Fault(BridgeError):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Fault):
             return NotImplemented
-        return (self.code, self.message, self.data) == (other.code, other.message, other.data)
+        return self._value == other._value
 
     def __hash__(self) -> int:
+        # `data` may be a list or a dict; equal faults still hash alike.
         return hash((self.code, self.message))

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bridge.errors import BridgeError
+
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
 
-class WireError(ValueError):
+class WireError(BridgeError, ValueError):
     """The bytes are not a well-formed protobuf message."""
 
 

@@ -10,6 +10,7 @@ params (rpcenable-compatible), which are taken out before the worker sees the ca
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 
 from bridge import metadata
@@ -60,25 +61,24 @@ class AuthenticateCalls:
         demanded = call.metadata.get(metadata.AUTH_REQUIRED) == "1"
         if not demanded and (info is None or not info.auth):
             return await proceed(call)
+        creds = credentials_from_metadata(call.metadata)
         try:
-            creds = credentials_from_metadata(call.metadata) or self._lift(call)
+            if creds is None:
+                creds, call = _lift(call)
             user = await self._verifier.verify(
                 creds, call.procedure, call.metadata.get(metadata.HTTP_SCOPE, "")
             )
         except AuthFailure as failure:
             self._on_failure(failure)
-            return ProxyReply.failure(failure.status, failure.message)
-        call.caller = user.username
-        return await proceed(call)
+            return ProxyReply.failure(failure.status, failure.message, answered=call)
+        return await proceed(dataclasses.replace(call, caller=user.username))
 
-    def _lift(self, call: ProxiedCall) -> Credentials:
-        """Take the rpcenable auth params out of the request; the worker sees only the rest."""
-        try:
-            leading, rest = lift_leading_params(call.request, AUTH_PARAM_COUNT)
-            creds, _ = credentials_from_params(leading)
-        except (ValueError, Fault) as exc:
-            raise AuthFailure(
-                Reason.MALFORMED, "no credentials in metadata or the first four params"
-            ) from exc
-        call.request = rest
-        return creds
+
+def _lift(call: ProxiedCall) -> tuple[Credentials, ProxiedCall]:
+    """Take the rpcenable auth params out of the request: the credentials, and the call the worker sees."""
+    try:
+        leading, rest = lift_leading_params(call.request, AUTH_PARAM_COUNT)
+        creds, _ = credentials_from_params(leading)
+    except (ValueError, Fault) as exc:
+        raise AuthFailure(Reason.MALFORMED, "no credentials in metadata or the first four params") from exc
+    return creds, dataclasses.replace(call, request=rest)

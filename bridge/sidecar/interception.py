@@ -6,6 +6,7 @@ No grpc. The dispatcher (`bridge.sidecar.service`) turns a received call into a 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -13,9 +14,12 @@ from typing import Protocol
 from bridge.errors import Status
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ProxiedCall:
-    """One call passing through the sidecar; interceptors may annotate `caller` and `annotations`."""
+    """One call passing through the sidecar; frozen, so an interceptor passes on a changed copy.
+
+    Setting `caller`, or taking the auth params out of `request`, is `dataclasses.replace(call, ...)`.
+    """
 
     procedure: str
     api_version: int
@@ -26,7 +30,7 @@ class ProxiedCall:
     request_id: str
     timeout: float | None
     caller: str | None = None
-    forward_metadata: dict[str, str] = field(default_factory=dict)
+    forward_metadata: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +72,12 @@ def chain(interceptors: Sequence[Interceptor], terminal: Proceed) -> Proceed:
 
 
 def _bind(interceptor: Interceptor, proceed: Proceed) -> Proceed:
+    async def answered(call: ProxiedCall) -> ProxyReply:
+        reply = await proceed(call)
+        # The call as it went further in: what outer interceptors (the observer) report.
+        return reply if reply.answered is not None else dataclasses.replace(reply, answered=call)
+
     async def handle(call: ProxiedCall) -> ProxyReply:
-        return await interceptor(call, proceed)
+        return await interceptor(call, answered)
 
     return handle

@@ -7,6 +7,7 @@ Must not import grpc or protobuf. `bridge.sidecar.job_runner` runs the accepted 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 import uuid
@@ -211,7 +212,11 @@ class BackgroundJobs:
             except AuthFailure as failure:
                 self._on_auth_failure(failure)
                 return ProxyReply.failure(failure.status, failure.message)
-            call.caller = user.username
+            call = dataclasses.replace(call, caller=user.username)
+        return dataclasses.replace(self._for_caller(call, job), answered=call)
+
+    def _for_caller(self, call: ProxiedCall, job: Job) -> ProxyReply:
+        """The answer to a job query, for the caller it proved (or no caller)."""
         if job.user and call.caller is None:
             return ProxyReply.failure(Status.UNAUTHENTICATED, "this job belongs to a user: authenticate")
         if job.user and call.caller != job.user:

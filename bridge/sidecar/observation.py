@@ -89,6 +89,8 @@ class ObserveCalls:
             reply = await proceed(call)
             return reply
         finally:
-            summary = summarize(call, reply, started_at, time.perf_counter() - start)
+            # The call as it was answered: its caller proven, its auth params taken out.
+            answered = reply.answered or call
+            summary = summarize(answered, reply, started_at, time.perf_counter() - start)
             for sink in self._sinks:
                 sink(summary)

@@ -55,8 +55,8 @@ def forward_to_worker(workers: Workers) -> Proceed:
             extra.append((metadata.CALLER, call.caller))
         answer = await workers.invoke(route, call.request, extra, call.timeout)
         if isinstance(answer, bytes):
-            return ProxyReply(answer)
-        return ProxyReply.failure(*answer)
+            return ProxyReply(answer, answered=call)
+        return ProxyReply.failure(*answer, answered=call)
 
     return forward
 
