@@ -134,8 +134,12 @@ class Worker:
         """Descriptors of every registered procedure, in registration order."""
         return [entry.info for entry in self._procedures.values()]
 
-    async def run(self, call: Call, caller: Caller | None = None) -> Outcome:
-        """Run one call; never raises: faults, bad arguments and crashes all become outcomes."""
+    async def run(self, call: Call, caller: Caller | None = None, request_id: str = "-") -> Outcome:
+        """Run one call; never raises: faults, bad arguments and crashes all become outcomes.
+
+        Args:
+            request_id: the call's request id, logged with the traceback of a crash (docs/security.md).
+        """
         entry = self._procedures.get(call.procedure)
         if entry is None:
             return fault(METHOD_NOT_FOUND)
@@ -155,7 +159,8 @@ class Worker:
         except Fault as raised:
             return raised
         except Exception:
-            log.exception("procedure %s failed", call.procedure)
+            # The client sees only -32603; the operator finds the traceback by the request id.
+            log.exception("procedure %s failed (request %s)", call.procedure, request_id)
             return fault(INTERNAL_ERROR)
         return Success(result)
 

@@ -77,7 +77,9 @@ class WorkerService:
     ) -> worker_pb2.InvokeResponse:
         caller_name = received.get(metadata.CALLER)
         outcome: Outcome = await self._worker.run(
-            request_to_call(request), Caller(caller_name) if caller_name else None
+            request_to_call(request),
+            Caller(caller_name) if caller_name else None,
+            received.get(metadata.REQUEST_ID, "-"),
         )
         try:
             return outcome_to_response(outcome)
