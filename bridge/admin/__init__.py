@@ -1,8 +1,8 @@
 """The admin console of the sidecar's admin site: call log, API users and procedure catalogue.
 
 Server-rendered pages (Jinja2, autoescaped) behind a password login, signed session cookies and
-a CSRF token on every form. Part of the frontend package because it uses aiohttp; must not import
-grpc. `install_console` adds it to an aiohttp application; `AdminConsole` is what it needs.
+a CSRF token on every form. Served by the sidecar; may import aiohttp and the stores, must not
+import grpc. `install_console` adds it to an aiohttp application; `AdminConsole` is what it needs.
 """
 
 from bridge.admin.console import AdminConsole

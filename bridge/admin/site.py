@@ -1,8 +1,7 @@
 """The sidecar's admin web site on its own port (loopback by default): health, metrics, and the console.
 
-Runs inside the sidecar process; it lives in the frontend package because only that package
-touches aiohttp. `/healthz` and `/metrics` stay open; the console (`bridge.admin`) sits
-behind the admin login.
+Runs inside the sidecar process (`bridge.sidecar.main` starts it). `/healthz` and `/metrics` stay
+open; the console (`bridge.admin`) sits behind the admin login.
 """
 
 from __future__ import annotations
