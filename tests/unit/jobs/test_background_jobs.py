@@ -258,3 +258,12 @@ async def test_store_down_during_a_query_is_unavailable(harness: Harness) -> Non
     """A query that cannot read the store fails with UNAVAILABLE, not a wrong 'unknown job'."""
     harness.store.down = True
     assert (await harness.call("system.jobStatus", JOB_ID)).status is Status.UNAVAILABLE
+
+
+async def test_a_query_that_proves_its_caller_answers_for_that_caller(harness: Harness) -> None:
+    """The reply names the call with the caller the query proved, so the access log shows who asked."""
+    alice = await harness.users.add_user("alice")
+    harness.store.jobs[JOB_ID] = a_job(JOB_ID, user="alice")
+    reply = await harness.call("system.jobStatus", *signed("alice", alice), JOB_ID)
+    assert reply.status is Status.OK
+    assert reply.answered is not None and reply.answered.caller == "alice"
