@@ -59,8 +59,6 @@ def _fill(message: value_pb2.Value, value: Any, depth: int) -> None:
         _fill_datetime(message.datetime_value, value)
     elif isinstance(value, decimal.Decimal):
         message.decimal_value = str(value)
-    elif type(value) in _TAGS:
-        _fill_tagged(message.tagged_value, value, depth)
     elif isinstance(value, list):
         values = message.list_value.values
         message.list_value.SetInParent()
@@ -75,19 +73,13 @@ def _fill(message: value_pb2.Value, value: Any, depth: int) -> None:
             field = fields.add(key=key)
             _fill(field.value, item, depth + 1)
     else:
-        for base in _TAGS:
-            if isinstance(value, base):  # a subclass (NamedTuple, the pickle codec's UUID): its base
-                _fill_tagged(message.tagged_value, value, depth)
-                return
-        raise TypeError(f"{type(value).__name__} is not a value rpcbridge can carry")
-
-
-def _fill_tagged(message: value_pb2.Tagged, value: Any, depth: int) -> None:
-    # The first exact or base type wins; datetime is not here, so a date is never a datetime.
-    kind = next(base for base in _TAGS if isinstance(value, base))
-    tag, plain = _TAGS[kind]
-    message.tag = tag
-    _fill(message.value, plain(value), depth + 1)
+        # isinstance, so a subclass (a NamedTuple, the pickle codec's UUID) travels as its base.
+        kind = next((base for base in _TAGS if isinstance(value, base)), None)
+        if kind is None:
+            raise TypeError(f"{type(value).__name__} is not a value rpcbridge can carry")
+        tag, plain = _TAGS[kind]
+        message.tagged_value.tag = tag
+        _fill(message.tagged_value.value, plain(value), depth + 1)
 
 
 def _plain_time(value: datetime.time) -> str:

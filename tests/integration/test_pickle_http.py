@@ -175,21 +175,24 @@ def test_python_types_returned_by_a_worker_reach_a_pickle_client(
     )
 
 
+# types.python as XML-RPC and JSON-RPC clients read it; only a date differs between the two.
+NEAREST: dict[str, Any] = {
+    "tuple": [1, "two"],
+    "set": [3],
+    "frozenset": ["four"],
+    "time": "09:30:15.000005+02:00",
+    "timedelta": 86401.5,
+    "uuid": "12345678-1234-5678-1234-567812345678",
+    "complex": [1.5, -2.0],
+}
+
+
 def test_xmlrpc_clients_get_the_nearest_xmlrpc_types(enabled: tuple[Deployment, dict[str, str]]) -> None:
     """Python's xmlrpc.client reads types.python as arrays, a dateTime, strings and a double."""
     bridge, _ = enabled
     with xmlrpc.client.ServerProxy(bridge.url + "/rpc", use_builtin_types=True) as proxy:
         result = proxy.types.python()
-    assert result == {
-        "tuple": [1, "two"],
-        "set": [3],
-        "frozenset": ["four"],
-        "date": datetime.datetime(2026, 11, 22),
-        "time": "09:30:15.000005+02:00",
-        "timedelta": 86401.5,
-        "uuid": "12345678-1234-5678-1234-567812345678",
-        "complex": [1.5, -2.0],
-    }
+    assert result == {**NEAREST, "date": datetime.datetime(2026, 11, 22)}
 
 
 def test_jsonrpc_clients_get_the_nearest_json_types(enabled: tuple[Deployment, dict[str, str]]) -> None:
@@ -197,19 +200,7 @@ def test_jsonrpc_clients_get_the_nearest_json_types(enabled: tuple[Deployment, d
     bridge, _ = enabled
     request = json.dumps({"jsonrpc": "2.0", "method": "types.python", "id": 1}).encode()
     status, _, raw = post(bridge.url + "/rpc", request, "application/json")
-    assert (status, json.loads(raw)["result"]) == (
-        200,
-        {
-            "tuple": [1, "two"],
-            "set": [3],
-            "frozenset": ["four"],
-            "date": "2026-11-22",
-            "time": "09:30:15.000005+02:00",
-            "timedelta": 86401.5,
-            "uuid": "12345678-1234-5678-1234-567812345678",
-            "complex": [1.5, -2.0],
-        },
-    )
+    assert (status, json.loads(raw)["result"]) == (200, {**NEAREST, "date": "2026-11-22"})
 
 
 def test_application_fault_is_a_pickled_error_dict(enabled: tuple[Deployment, dict[str, str]]) -> None:
