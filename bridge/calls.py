@@ -6,7 +6,9 @@ dict or a pickle: codecs turn those into these types and back.
 Values inside calls and results are plain Python values ("neutral values"):
 None, bool, int (any size), float (NaN and infinities included), str, bytes,
 datetime.datetime (naive, or aware with a fixed offset), decimal.Decimal,
-list (ordered), dict with str keys (ordered).
+list (ordered), dict with str keys (ordered); and Python's own tuple, set, frozenset,
+datetime.date, datetime.time, datetime.timedelta, uuid.UUID and complex, which codecs that have
+no such type write as their nearest one (docs/protocols.md, Values).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import datetime
 import decimal
 import types
 import typing
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -27,6 +28,14 @@ _HINT_TYPE_NAMES: Final[Mapping[Any, str]] = {
     tuple: "array",
     dict: "struct",
     type(None): "nil",
+    # Python's own types, by the XML-RPC type an XML-RPC client receives (docs/protocols.md, Values).
+    set: "array",
+    frozenset: "array",
+    complex: "array",
+    datetime.date: "dateTime.iso8601",
+    datetime.time: "string",
+    datetime.timedelta: "double",
+    uuid.UUID: "string",
 }
 
 

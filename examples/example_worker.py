@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import decimal
+import uuid
 from typing import Any
 
 from bridge import Caller, Fault, Worker
@@ -97,6 +98,31 @@ def all_types() -> dict:
 def big_types() -> dict:
     """Return a big integer and a decimal, which JSON carries and XML-RPC refuses with a clear fault."""
     return {"big": 2**70, "decimal": decimal.Decimal("12.340")}
+
+
+@worker.procedure(name="types.python")
+def python_types() -> dict:
+    """Return one of each of Python's own types: pickle callers get them back, others the nearest type."""
+    return {
+        "tuple": (1, "two"),
+        "set": {3},
+        "frozenset": frozenset({"four"}),
+        "date": datetime.date(2026, 11, 22),
+        "time": datetime.time(9, 30, 15, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=2))),
+        "timedelta": datetime.timedelta(days=1, seconds=1, microseconds=500_000),
+        "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "complex": 1.5 - 2j,
+    }
+
+
+@worker.procedure(name="types.names")
+def type_names(value: Any) -> Any:
+    """Return the value with each leaf replaced by its type's name, to show what the worker received."""
+    if isinstance(value, dict):
+        return {key: type_names(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [type(value).__name__, [type_names(item) for item in value]]
+    return type(value).__name__
 
 
 @worker.procedure(name="fail.fault")

@@ -23,8 +23,16 @@ Encoding, neutral value to JSON:
     bytes                              refused: VALUE_NOT_REPRESENTABLE (JSON has no binary type)
     datetime.datetime                  refused: VALUE_NOT_REPRESENTABLE (JSON has no datetime; the
                                        bridge refuses rather than silently sending a string)
-    tuple                              array (comes back as a list)
+    tuple, set, frozenset              array (comes back as a list; a set's members in iteration order)
     dict key that is not a str         refused: VALUE_NOT_REPRESENTABLE (JSON would turn it into a str)
+    datetime.date                      string "YYYY-MM-DD" (ISO 8601)
+    datetime.time                      string as time.isoformat() writes it ("14:08:55+02:00")
+    datetime.timedelta                 number of seconds (total_seconds())
+    uuid.UUID                          string "12345678-1234-5678-1234-567812345678"
+    complex                            array [real, imaginary]; refused when either is not finite
+
+The last six are Python's own types, which pickle-over-HTTP callers and Python workers exchange
+(docs/protocols.md, Values); a JSON-RPC client receives their nearest JSON type.
 
 A refused result becomes that member's error reply (code -32007, the detail in `data`), never a
 silent change. Choices where the specifications leave room:
@@ -53,6 +61,7 @@ import json
 import math
 import re
 import sys
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
@@ -249,15 +258,30 @@ def decode_message(body: bytes, limits: Limits) -> Message:
 
 # ------------------------------------------------------------------------------------------ encoding
 
+
+def _nearest(value: Any) -> Any:
+    """The JSON value for one of Python's own types that `_scan` let through (the table above)."""
+    if isinstance(value, set | frozenset):
+        return list(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, complex):
+        return [value.real, value.imag]
+    return str(value)  # uuid.UUID, the one type left that _scan admits
+
+
 _ENCODER: Final = json.JSONEncoder(
     ensure_ascii=False,
     allow_nan=False,
     separators=(",", ":"),
     # `_scan` walks every value first and fails on a cycle (RecursionError), so no need to track ids.
     check_circular=False,
+    default=_nearest,
 )
 _ASCII_ENCODER: Final = json.JSONEncoder(
-    ensure_ascii=True, allow_nan=False, separators=(",", ":"), check_circular=False
+    ensure_ascii=True, allow_nan=False, separators=(",", ":"), check_circular=False, default=_nearest
 )
 # Ints up to this size convert to text under any sys.set_int_max_str_digits() (at least 640 digits).
 _SAFE_INT_BITS: Final = 2000
@@ -293,7 +317,7 @@ def _scan(value: object) -> bool:
             raise _Unrepresentable(f"the float {value!r}, which JSON cannot express")
         return False
     has_decimal = False
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         for index, item in enumerate(value):
             try:
                 has_decimal |= _scan(item)
@@ -321,6 +345,12 @@ def _scan(value: object) -> bool:
         raise _Unrepresentable("bytes, which JSON cannot express")
     if isinstance(value, datetime.datetime):
         raise _Unrepresentable("a datetime, which JSON cannot express")
+    if isinstance(value, datetime.date | datetime.time | datetime.timedelta | uuid.UUID):
+        return False
+    if isinstance(value, complex):
+        if not (math.isfinite(value.real) and math.isfinite(value.imag)):
+            raise _Unrepresentable(f"the complex {value!r}, which JSON cannot express")
+        return False
     raise _Unrepresentable(f"of type {type(value).__name__}, which JSON cannot express")
 
 
@@ -342,7 +372,7 @@ def _render(value: Any, encoder: json.JSONEncoder) -> str:
     if isinstance(value, dict):
         members = (f"{encoder.encode(key)}:{_render(item, encoder)}" for key, item in value.items())
         return "{" + ",".join(members) + "}"
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return "[" + ",".join(_render(item, encoder) for item in value) + "]"
     return encoder.encode(value)
 

@@ -11,8 +11,9 @@ A body passes three gates, and nothing is called before the first has read every
    body; memo indices dense; dict keys str; sets small and flat; nesting within `max_depth`.
 2. `PlainUnpickler` loads with the same allow-list (`find_class`); `bytes`, `bytearray` and
    `_codecs.encode` resolve to stand-ins that take only the arguments picklers write.
-3. `to_neutral` turns tuples into lists and bytearrays into bytes, refuses the allowed types a
-   worker cannot receive, and bounds what shared references may unfold into.
+3. `to_neutral` turns bytearrays into bytes and `PlainUUID`s into `uuid.UUID`s, refuses the
+   allowed types a worker cannot receive (a bare timezone), and bounds what shared references may
+   unfold into. Tuples, sets, dates, times, timedeltas, UUIDs and complex numbers stay what they are.
 """
 
 from __future__ import annotations
@@ -137,6 +138,11 @@ def load_plain(body: bytes, limits: Limits) -> Any:
 # --------------------------------------------------------------------------------------------- values
 
 
+_CONTAINERS: Final = (list, tuple, dict, set, frozenset)
+# Scalars that weigh nothing beyond their count; a UUID loads as PlainUUID.
+_FIXED_SIZE: Final = (bool, float, complex, datetime.date, datetime.timedelta, PlainUUID)
+
+
 class _Measure:
     """Checks a loaded value's types and sizes it, visiting each distinct object once.
 
@@ -152,7 +158,7 @@ class _Measure:
     def weigh(self, value: Any) -> tuple[int, int, int]:
         key, kind = id(value), type(value)
         weight = self.known.get(key)
-        if weight is None and kind not in (list, tuple, dict):
+        if weight is None and kind not in _CONTAINERS:
             weight = self.known[key] = (1, _scalar_bytes(value), 0)
         # A shared container met again at another depth: its height must still fit below it.
         if weight is not None and len(self.path) + weight[2] <= self.max_depth:
@@ -174,7 +180,7 @@ class _Measure:
 def _scalar_bytes(value: Any) -> int:
     """What a scalar weighs when carried; a fault for a type no worker can receive."""
     kind = type(value)
-    if value is None or kind in (bool, float):
+    if value is None or kind in _FIXED_SIZE:
         return 0
     if kind is int:
         return int(value).bit_length() // 8
@@ -184,11 +190,11 @@ def _scalar_bytes(value: Any) -> int:
         return len(value)
     if kind is decimal.Decimal:
         return len(str(value))
-    if kind is datetime.datetime:
+    if kind in (datetime.datetime, datetime.time):
         if (offset := value.utcoffset()) is not None and offset % datetime.timedelta(seconds=1):
-            raise uncarried("a datetime's UTC offset must be whole seconds")
+            raise uncarried(f"a {kind.__name__}'s UTC offset must be whole seconds")
         return 0
-    name = "uuid.UUID" if kind is PlainUUID else f"{kind.__module__}.{kind.__qualname__}"
+    name = f"{kind.__module__}.{kind.__qualname__}"
     raise uncarried(f"type {name.removeprefix('builtins.')} cannot be carried to a worker")
 
 
@@ -196,13 +202,15 @@ def _converted(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
         return {name: _converted(item) for name, item in value.items()}
-    if kind in (list, tuple):
-        return [_converted(item) for item in value]
+    if kind in (list, tuple, set, frozenset):
+        return kind(_converted(item) for item in value)
+    if kind is PlainUUID:
+        return uuid.UUID(int=value.int, is_safe=value.is_safe)
     return bytes(value) if kind is bytearray else value
 
 
 def to_neutral(value: Any, limits: Limits) -> Any:
-    """Map a loaded value to neutral values (tuple -> list, bytearray -> bytes) or raise a Fault.
+    """Map a loaded value to neutral values (bytearray -> bytes) or raise a Fault.
 
     Unfolded, the value may hold at most `max_body_bytes` values and `UNFOLD_FACTOR` times as
     many bytes of text: about what a body of that size could carry without shared references.
@@ -230,7 +238,12 @@ def decode_call(procedure: str, body: bytes, limits: Limits) -> Call:
     value = to_neutral(loaded, limits)
     if type(value) is dict:
         return Call(procedure, (), value)
-    if type(value) is list and len(value) == 2 and type(value[0]) is list and type(value[1]) is dict:
+    if (
+        type(value) in (list, tuple)
+        and len(value) == 2
+        and type(value[0]) in (list, tuple)
+        and type(value[1]) is dict
+    ):
         args, kwargs = value
         if args and kwargs:
             raise fault(INVALID_REQUEST, data="pass arguments by position or by name, not both")

@@ -35,7 +35,16 @@ Value mapping, encoding (neutral value -> XML-RPC):
                            are set, "+HH:MM"/"-HH:MM" when aware (offsets with seconds: not representable)
     list, tuple            <array>
     dict with str keys     <struct>
+    set, frozenset         <array> of the members, in iteration order
+    date                   <dateTime.iso8601> "YYYYMMDDT00:00:00" (naive midnight)
+    time                   <string> as time.isoformat() writes it ("14:08:55", "14:08:55.000001+02:00")
+    timedelta              <double> of seconds (total_seconds(); microseconds beyond 2**53 round)
+    UUID                   <string> "12345678-1234-5678-1234-567812345678"
+    complex                <array> of two <double>: real, imaginary
     Decimal, anything else not representable
+
+The last six are Python's own types, which pickle-over-HTTP callers and Python workers exchange
+(docs/protocols.md, Values); an XML-RPC client receives their nearest XML-RPC type.
 
 "Not representable" means a fault VALUE_NOT_REPRESENTABLE (-32007) saying what and where, never a
 silent change. Decoding faults: PARSE_ERROR for XML that is not well-formed or not decodable,
@@ -53,7 +62,8 @@ import binascii
 import datetime
 import decimal
 import re
-from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, NoReturn
 from xml.parsers import expat
 
@@ -451,7 +461,12 @@ def _write_datetime(value: datetime.datetime, out: list[str]) -> None:
     out.append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>")
 
 
-def _write_array(value: list[Any] | tuple[Any, ...], out: list[str]) -> None:
+def _write_date(value: datetime.date, out: list[str]) -> None:
+    text = f"{value.year:04d}{value.month:02d}{value.day:02d}T00:00:00"
+    out.append(f"<value><dateTime.iso8601>{text}</dateTime.iso8601></value>")
+
+
+def _write_array(value: Iterable[Any], out: list[str]) -> None:
     out.append("<value><array><data>")
     index = 0
     try:
@@ -511,8 +526,30 @@ _WRITERS: Final[dict[type, Callable[[Any, list[str]], None]]] = {
     list: _write_array,
     tuple: _write_array,
     dict: _write_struct,
+    set: _write_array,
+    frozenset: _write_array,
+    datetime.date: _write_date,
+    datetime.time: lambda value, out: _write_str(value.isoformat(), out),
+    datetime.timedelta: lambda value, out: _WRITERS[float](value.total_seconds(), out),
+    uuid.UUID: lambda value, out: _write_str(str(value), out),
+    complex: lambda value, out: _write_array((value.real, value.imag), out),
 }
-_SUBCLASS_BASES: Final[tuple[type, ...]] = (str, bytes, datetime.datetime, list, tuple, dict)
+# datetime before date, its base: the first match wins.
+_SUBCLASS_BASES: Final[tuple[type, ...]] = (
+    str,
+    bytes,
+    datetime.datetime,
+    list,
+    tuple,
+    dict,
+    set,
+    frozenset,
+    datetime.date,
+    datetime.time,
+    datetime.timedelta,
+    uuid.UUID,
+    complex,
+)
 
 
 def _write_value(value: Any, out: list[str], root: str) -> Fault | None:

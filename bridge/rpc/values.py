@@ -2,14 +2,16 @@
 
 Part of the one package that touches the generated stubs. The mapping is lossless both ways for
 every neutral value (see `bridge.calls`); anything else raises `TypeError` so the caller can turn
-it into a fault instead of changing it silently.
+it into a fault instead of changing it silently. Python's own types (tuple, set, date, UUID...)
+travel as `Tagged` values, "py:" tags, whose inner value other languages may read as it is.
 """
 
 from __future__ import annotations
 
 import datetime
 import decimal
-from collections.abc import Iterable
+import uuid
+from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from google.protobuf import struct_pb2
@@ -57,7 +59,7 @@ def _fill(message: value_pb2.Value, value: Any, depth: int) -> None:
         _fill_datetime(message.datetime_value, value)
     elif isinstance(value, decimal.Decimal):
         message.decimal_value = str(value)
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, list):
         values = message.list_value.values
         message.list_value.SetInParent()
         for item in value:
@@ -71,7 +73,37 @@ def _fill(message: value_pb2.Value, value: Any, depth: int) -> None:
             field = fields.add(key=key)
             _fill(field.value, item, depth + 1)
     else:
-        raise TypeError(f"{type(value).__name__} is not a value rpcbridge can carry")
+        # isinstance, so a subclass (a NamedTuple, the pickle codec's UUID) travels as its base.
+        kind = next((base for base in _TAGS if isinstance(value, base)), None)
+        if kind is None:
+            raise TypeError(f"{type(value).__name__} is not a value rpcbridge can carry")
+        tag, plain = _TAGS[kind]
+        message.tagged_value.tag = tag
+        _fill(message.tagged_value.value, plain(value), depth + 1)
+
+
+def _plain_time(value: datetime.time) -> str:
+    offset = value.utcoffset()
+    if offset is not None and offset % datetime.timedelta(seconds=1):
+        raise TypeError("a time's UTC offset must be whole seconds")
+    return value.isoformat()
+
+
+def _microseconds(value: datetime.timedelta) -> int:
+    return (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+
+
+# Python type -> (tag, its nearest plain value); docs/protocols.md (Values) is the table for users.
+_TAGS: Final[dict[type, tuple[str, Callable[[Any], Any]]]] = {
+    tuple: ("py:tuple", list),
+    set: ("py:set", list),
+    frozenset: ("py:frozenset", list),
+    datetime.date: ("py:date", datetime.date.isoformat),
+    datetime.time: ("py:time", _plain_time),
+    datetime.timedelta: ("py:timedelta", _microseconds),
+    uuid.UUID: ("py:uuid", str),
+    complex: ("py:complex", lambda number: [number.real, number.imag]),
+}
 
 
 def _fill_datetime(message: value_pb2.DateTime, value: datetime.datetime) -> None:
@@ -106,7 +138,51 @@ def from_value(message: value_pb2.Value) -> Any:
         return int(message.big_int_value)
     if kind == "decimal_value":
         return decimal.Decimal(message.decimal_value)
+    if kind == "tagged_value":
+        return _from_tagged(message.tagged_value)
     return _from_datetime(message.datetime_value)
+
+
+def _from_tagged(message: value_pb2.Tagged) -> Any:
+    """The tagged type; for a tag unknown here, or a value that does not fit it, the inner value."""
+    plain = from_value(message.value)
+    rebuild = _REBUILDERS.get(message.tag)
+    if rebuild is None:
+        return plain
+    try:
+        return rebuild(plain)
+    except (TypeError, ValueError, OverflowError):
+        return plain
+
+
+def _rebuild_complex(plain: Any) -> complex:
+    real, imag = plain
+    if type(real) is not float or type(imag) is not float:
+        raise TypeError("py:complex takes two doubles")
+    return complex(real, imag)
+
+
+def _typed(kind: type, rebuild: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """`rebuild`, taking only a plain value of type `kind`: "1" is not a timedelta of 1 µs."""
+
+    def checked(plain: Any) -> Any:
+        if type(plain) is not kind:
+            raise TypeError(f"expected {kind.__name__}")
+        return rebuild(plain)
+
+    return checked
+
+
+_REBUILDERS: Final[dict[str, Callable[[Any], Any]]] = {
+    "py:tuple": _typed(list, tuple),
+    "py:set": _typed(list, set),
+    "py:frozenset": _typed(list, frozenset),
+    "py:date": _typed(str, datetime.date.fromisoformat),
+    "py:time": _typed(str, datetime.time.fromisoformat),
+    "py:timedelta": _typed(int, lambda micro: datetime.timedelta(microseconds=micro)),
+    "py:uuid": _typed(str, uuid.UUID),
+    "py:complex": _typed(list, _rebuild_complex),
+}
 
 
 def _from_datetime(message: value_pb2.DateTime) -> datetime.datetime:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import pickle
 import subprocess
 import sys
+import uuid
+import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,6 +107,100 @@ def test_values_keep_their_types(enabled: tuple[Deployment, dict[str, str]]) -> 
     assert status == 200
     echoed = pickle.loads(raw)
     assert (echoed, [type(v) for v in echoed.values()]) == (value, [type(v) for v in value.values()])
+
+
+PLUS_2 = datetime.timezone(datetime.timedelta(hours=2))
+# What types.python returns: one of each of Python's own types.
+PYTHON_VALUES: dict[str, Any] = {
+    "tuple": (1, "two"),
+    "set": {3},
+    "frozenset": frozenset({"four"}),
+    "date": datetime.date(2026, 11, 22),
+    "time": datetime.time(9, 30, 15, 5, tzinfo=PLUS_2),
+    "timedelta": datetime.timedelta(days=1, seconds=1, microseconds=500_000),
+    "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+    "complex": 1.5 - 2j,
+}
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_python_types_reach_the_worker_as_themselves(
+    enabled: tuple[Deployment, dict[str, str]], protocol: int
+) -> None:
+    """The worker's types.names sees a real tuple, set, date, UUID...; nothing arrives as a list or text."""
+    bridge, keys = enabled
+    sent = {**PYTHON_VALUES, "nested": [(PYTHON_VALUES["date"], {PYTHON_VALUES["uuid"]})]}
+    status, _, raw = call(bridge, "types.names", pickle.dumps({"value": sent}, protocol), keys["alice"])
+    assert (status, pickle.loads(raw)) == (
+        200,
+        {
+            "tuple": ["tuple", ["int", "str"]],
+            "set": ["set", ["int"]],
+            "frozenset": ["frozenset", ["str"]],
+            "date": "date",
+            "time": "time",
+            "timedelta": "timedelta",
+            "uuid": "UUID",
+            "complex": "complex",
+            "nested": ["list", [["tuple", ["date", ["set", ["UUID"]]]]]],
+        },
+    )
+
+
+def test_python_types_echo_back_to_a_pickle_client_unchanged(
+    enabled: tuple[Deployment, dict[str, str]],
+) -> None:
+    """Sent to echo.any and returned: every value comes back equal and of the very same type."""
+    bridge, keys = enabled
+    status, _, raw = call(bridge, "echo.any", pickle.dumps({"value": PYTHON_VALUES}), keys["alice"])
+    echoed = pickle.loads(raw)
+    assert (status, echoed) == (200, PYTHON_VALUES)
+    assert {name: type(value) for name, value in echoed.items()} == {
+        name: type(value) for name, value in PYTHON_VALUES.items()
+    }
+
+
+def test_python_types_returned_by_a_worker_reach_a_pickle_client(
+    enabled: tuple[Deployment, dict[str, str]],
+) -> None:
+    """types.python's result, built in the worker, unpickles to the same Python values."""
+    bridge, keys = enabled
+    status, _, raw = call(bridge, "types.python", pickle.dumps({}), keys["alice"])
+    result = pickle.loads(raw)
+    assert (status, result, type(result["tuple"]), type(result["uuid"])) == (
+        200,
+        PYTHON_VALUES,
+        tuple,
+        uuid.UUID,
+    )
+
+
+# types.python as XML-RPC and JSON-RPC clients read it; only a date differs between the two.
+NEAREST: dict[str, Any] = {
+    "tuple": [1, "two"],
+    "set": [3],
+    "frozenset": ["four"],
+    "time": "09:30:15.000005+02:00",
+    "timedelta": 86401.5,
+    "uuid": "12345678-1234-5678-1234-567812345678",
+    "complex": [1.5, -2.0],
+}
+
+
+def test_xmlrpc_clients_get_the_nearest_xmlrpc_types(enabled: tuple[Deployment, dict[str, str]]) -> None:
+    """Python's xmlrpc.client reads types.python as arrays, a dateTime, strings and a double."""
+    bridge, _ = enabled
+    with xmlrpc.client.ServerProxy(bridge.url + "/rpc", use_builtin_types=True) as proxy:
+        result = proxy.types.python()
+    assert result == {**NEAREST, "date": datetime.datetime(2026, 11, 22)}
+
+
+def test_jsonrpc_clients_get_the_nearest_json_types(enabled: tuple[Deployment, dict[str, str]]) -> None:
+    """A JSON-RPC client reads types.python as arrays, ISO 8601 strings and a number of seconds."""
+    bridge, _ = enabled
+    request = json.dumps({"jsonrpc": "2.0", "method": "types.python", "id": 1}).encode()
+    status, _, raw = post(bridge.url + "/rpc", request, "application/json")
+    assert (status, json.loads(raw)["result"]) == (200, {**NEAREST, "date": "2026-11-22"})
 
 
 def test_application_fault_is_a_pickled_error_dict(enabled: tuple[Deployment, dict[str, str]]) -> None:

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rpcbridge/v1/value.proto\x12\x0crpcbridge.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xf9\x02\n\x05Value\x12\x30\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueH\x00\x12\x14\n\nbool_value\x18\x02 \x01(\x08H\x00\x12\x13\n\tint_value\x18\x03 \x01(\x03H\x00\x12\x17\n\rbig_int_value\x18\x04 \x01(\tH\x00\x12\x16\n\x0c\x64ouble_value\x18\x05 \x01(\x01H\x00\x12\x16\n\x0cstring_value\x18\x06 \x01(\tH\x00\x12\x15\n\x0b\x62ytes_value\x18\x07 \x01(\x0cH\x00\x12\x30\n\x0e\x64\x61tetime_value\x18\x08 \x01(\x0b\x32\x16.rpcbridge.v1.DateTimeH\x00\x12\x17\n\rdecimal_value\x18\t \x01(\tH\x00\x12-\n\nlist_value\x18\n \x01(\x0b\x32\x17.rpcbridge.v1.ListValueH\x00\x12\x31\n\x0cstruct_value\x18\x0b \x01(\x0b\x32\x19.rpcbridge.v1.StructValueH\x00\x42\x06\n\x04kind\"b\n\x08\x44\x61teTime\x12\x0f\n\x07seconds\x18\x01 \x01(\x03\x12\r\n\x05nanos\x18\x02 \x01(\x05\x12\x1f\n\x12utc_offset_seconds\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x15\n\x13_utc_offset_seconds\"0\n\tListValue\x12#\n\x06values\x18\x01 \x03(\x0b\x32\x13.rpcbridge.v1.Value\"8\n\x0bStructValue\x12)\n\x06\x66ields\x18\x01 \x03(\x0b\x32\x19.rpcbridge.v1.StructField\">\n\x0bStructField\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.rpcbridge.v1.Valueb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rpcbridge/v1/value.proto\x12\x0crpcbridge.v1\x1a\x1cgoogle/protobuf/struct.proto\"\xa7\x03\n\x05Value\x12\x30\n\nnull_value\x18\x01 \x01(\x0e\x32\x1a.google.protobuf.NullValueH\x00\x12\x14\n\nbool_value\x18\x02 \x01(\x08H\x00\x12\x13\n\tint_value\x18\x03 \x01(\x03H\x00\x12\x17\n\rbig_int_value\x18\x04 \x01(\tH\x00\x12\x16\n\x0c\x64ouble_value\x18\x05 \x01(\x01H\x00\x12\x16\n\x0cstring_value\x18\x06 \x01(\tH\x00\x12\x15\n\x0b\x62ytes_value\x18\x07 \x01(\x0cH\x00\x12\x30\n\x0e\x64\x61tetime_value\x18\x08 \x01(\x0b\x32\x16.rpcbridge.v1.DateTimeH\x00\x12\x17\n\rdecimal_value\x18\t \x01(\tH\x00\x12-\n\nlist_value\x18\n \x01(\x0b\x32\x17.rpcbridge.v1.ListValueH\x00\x12\x31\n\x0cstruct_value\x18\x0b \x01(\x0b\x32\x19.rpcbridge.v1.StructValueH\x00\x12,\n\x0ctagged_value\x18\x0c \x01(\x0b\x32\x14.rpcbridge.v1.TaggedH\x00\x42\x06\n\x04kind\"9\n\x06Tagged\x12\x0b\n\x03tag\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.rpcbridge.v1.Value\"b\n\x08\x44\x61teTime\x12\x0f\n\x07seconds\x18\x01 \x01(\x03\x12\r\n\x05nanos\x18\x02 \x01(\x05\x12\x1f\n\x12utc_offset_seconds\x18\x03 \x01(\x05H\x00\x88\x01\x01\x42\x15\n\x13_utc_offset_seconds\"0\n\tListValue\x12#\n\x06values\x18\x01 \x03(\x0b\x32\x13.rpcbridge.v1.Value\"8\n\x0bStructValue\x12)\n\x06\x66ields\x18\x01 \x03(\x0b\x32\x19.rpcbridge.v1.StructField\">\n\x0bStructField\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0b\x32\x13.rpcbridge.v1.Valueb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,13 +33,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rpcbridge.v1.value_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_VALUE']._serialized_start=73
-  _globals['_VALUE']._serialized_end=450
-  _globals['_DATETIME']._serialized_start=452
-  _globals['_DATETIME']._serialized_end=550
-  _globals['_LISTVALUE']._serialized_start=552
-  _globals['_LISTVALUE']._serialized_end=600
-  _globals['_STRUCTVALUE']._serialized_start=602
-  _globals['_STRUCTVALUE']._serialized_end=658
-  _globals['_STRUCTFIELD']._serialized_start=660
-  _globals['_STRUCTFIELD']._serialized_end=722
+  _globals['_VALUE']._serialized_end=496
+  _globals['_TAGGED']._serialized_start=498
+  _globals['_TAGGED']._serialized_end=555
+  _globals['_DATETIME']._serialized_start=557
+  _globals['_DATETIME']._serialized_end=655
+  _globals['_LISTVALUE']._serialized_start=657
+  _globals['_LISTVALUE']._serialized_end=705
+  _globals['_STRUCTVALUE']._serialized_start=707
+  _globals['_STRUCTVALUE']._serialized_end=763
+  _globals['_STRUCTFIELD']._serialized_start=765
+  _globals['_STRUCTFIELD']._serialized_end=827
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Value(_message.Message):
-    __slots__ = ("null_value", "bool_value", "int_value", "big_int_value", "double_value", "string_value", "bytes_value", "datetime_value", "decimal_value", "list_value", "struct_value")
+    __slots__ = ("null_value", "bool_value", "int_value", "big_int_value", "double_value", "string_value", "bytes_value", "datetime_value", "decimal_value", "list_value", "struct_value", "tagged_value")
     NULL_VALUE_FIELD_NUMBER: _ClassVar[int]
     BOOL_VALUE_FIELD_NUMBER: _ClassVar[int]
     INT_VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -20,6 +20,7 @@ class Value(_message.Message):
     DECIMAL_VALUE_FIELD_NUMBER: _ClassVar[int]
     LIST_VALUE_FIELD_NUMBER: _ClassVar[int]
     STRUCT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    TAGGED_VALUE_FIELD_NUMBER: _ClassVar[int]
     null_value: _struct_pb2.NullValue
     bool_value: bool
     int_value: int
@@ -31,7 +32,16 @@ class Value(_message.Message):
     decimal_value: str
     list_value: ListValue
     struct_value: StructValue
-    def __init__(self, null_value: _Optional[_Union[_struct_pb2.NullValue, str]] = ..., bool_value: _Optional[bool] = ..., int_value: _Optional[int] = ..., big_int_value: _Optional[str] = ..., double_value: _Optional[float] = ..., string_value: _Optional[str] = ..., bytes_value: _Optional[bytes] = ..., datetime_value: _Optional[_Union[DateTime, _Mapping]] = ..., decimal_value: _Optional[str] = ..., list_value: _Optional[_Union[ListValue, _Mapping]] = ..., struct_value: _Optional[_Union[StructValue, _Mapping]] = ...) -> None: ...
+    tagged_value: Tagged
+    def __init__(self, null_value: _Optional[_Union[_struct_pb2.NullValue, str]] = ..., bool_value: _Optional[bool] = ..., int_value: _Optional[int] = ..., big_int_value: _Optional[str] = ..., double_value: _Optional[float] = ..., string_value: _Optional[str] = ..., bytes_value: _Optional[bytes] = ..., datetime_value: _Optional[_Union[DateTime, _Mapping]] = ..., decimal_value: _Optional[str] = ..., list_value: _Optional[_Union[ListValue, _Mapping]] = ..., struct_value: _Optional[_Union[StructValue, _Mapping]] = ..., tagged_value: _Optional[_Union[Tagged, _Mapping]] = ...) -> None: ...
+
+class Tagged(_message.Message):
+    __slots__ = ("tag", "value")
+    TAG_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    tag: str
+    value: Value
+    def __init__(self, tag: _Optional[str] = ..., value: _Optional[_Union[Value, _Mapping]] = ...) -> None: ...
 
 class DateTime(_message.Message):
     __slots__ = ("seconds", "nanos", "utc_offset_seconds")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -211,7 +212,7 @@ def test_decimal_in_a_batch_keeps_the_other_replies() -> None:
         ({"when": datetime.datetime(2024, 1, 2, 3, 4, 5)}, 'result["when"]', "datetime"),
         ([decimal.Decimal("NaN")], "result[0]", "NaN"),
         (decimal.Decimal("-Infinity"), "result", "Infinity"),
-        ({"a": [{"b": {1, 2}}]}, 'result["a"][0]["b"]', "set"),
+        ({"a": [{"b": complex(1, float("inf"))}]}, 'result["a"][0]["b"]', "complex (1+infj)"),
         ({1: "one"}, "result", "key of type int"),
         (bytearray(b"x"), "result", "bytes"),
     ],
@@ -223,7 +224,7 @@ def test_decimal_in_a_batch_keeps_the_other_replies() -> None:
         "datetime",
         "decimal-nan",
         "decimal-inf",
-        "set",
+        "complex-inf",
         "int-key",
         "bytearray",
     ],
@@ -280,3 +281,35 @@ def test_one_unrepresentable_member_spares_the_batch() -> None:
 def test_tuple_is_written_as_array() -> None:
     """A tuple result is written as a JSON array."""
     assert reply_to((1, (2,))) == b'{"jsonrpc":"2.0","result":[1,[2]],"id":1}'
+
+
+@pytest.mark.parametrize(
+    ("value", "nearest"),
+    [
+        ((1, (2,)), "[1,[2]]"),
+        ({7}, "[7]"),
+        (frozenset({"a"}), '["a"]'),
+        (datetime.date(2026, 1, 2), '"2026-01-02"'),
+        (datetime.time(8, 30, 0, 5), '"08:30:00.000005"'),
+        (datetime.time(8, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))), '"08:30:00-05:00"'),
+        (datetime.timedelta(days=1, microseconds=500_000), "86400.5"),
+        (uuid.UUID(int=255), '"00000000-0000-0000-0000-0000000000ff"'),
+        (1.5 - 2j, "[1.5,-2.0]"),
+        ({"at": {datetime.date(2026, 1, 2)}, "n": decimal.Decimal("1.50")}, '{"at":["2026-01-02"],"n":1.50}'),
+    ],
+    ids=[
+        "tuple",
+        "set",
+        "frozenset",
+        "date",
+        "time",
+        "aware time",
+        "timedelta",
+        "UUID",
+        "complex",
+        "with Decimal",
+    ],
+)
+def test_python_types_encode_as_their_nearest_json_type(value: Any, nearest: str) -> None:
+    """Python's own types reach a JSON-RPC client as the documented nearest type, Decimals or not."""
+    assert reply_to(value) == b'{"jsonrpc":"2.0","result":' + nearest.encode() + b',"id":1}'

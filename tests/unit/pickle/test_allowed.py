@@ -52,19 +52,8 @@ ALLOWED: dict[str, Any] = {
     "UUID": uuid.UUID("12345678-1234-5678-1234-567812345678"),
     "UUID with is_safe": uuid.UUID("12345678-1234-5678-1234-567812345678", is_safe=uuid.SafeUUID.safe),
 }
-# Types that load but that rpcbridge.v1.Value cannot carry, and the name the refusal gives.
-UNCARRIED = {
-    "complex": "complex",
-    "set": "set",
-    "empty set": "set",
-    "frozenset": "frozenset",
-    "date": "datetime.date",
-    "time": "datetime.time",
-    "timedelta": "datetime.timedelta",
-    "timezone": "datetime.timezone",
-    "UUID": "uuid.UUID",
-    "UUID with is_safe": "uuid.UUID",
-}
+# Python's own types, which travel to a worker as tagged values and arrive as they were sent.
+PYTHON_TYPES = ("tuple", "complex", "set", "empty set", "frozenset", "date", "time", "timedelta", "UUID")
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -87,18 +76,42 @@ def test_every_allowed_type_loads_at_every_protocol(name: str, protocol: int) ->
 @pytest.mark.parametrize(
     ("name", "protocol"),
     # Protocols 0 and 1 pickle a UUID through copyreg._reconstructor, refused before this point.
-    [(name, p) for name in UNCARRIED for p in PROTOCOLS if not (name.startswith("UUID") and p < 2)],
+    [(name, p) for name in PYTHON_TYPES for p in PROTOCOLS if not (name == "UUID" and p < 2)],
 )
-def test_allowed_types_a_worker_cannot_receive_are_refused_by_name(name: str, protocol: int) -> None:
-    """Safe to load, but rpcbridge.v1.Value has no such type: a clear -32007 naming it."""
+def test_python_types_arrive_as_themselves(name: str, protocol: int) -> None:
+    """A tuple, set, frozenset, date, time, timedelta, UUID or complex reaches the worker unchanged."""
+    call = decode_call("echo.any", pickle.dumps({"value": ALLOWED[name]}, protocol), LIMITS)
+    assert call.named is not None
+    value = call.named["value"]
+    # uuid.UUID itself, not the loader's PlainUUID: the worker gets the standard type.
+    assert (value, type(value)) == (ALLOWED[name], type(ALLOWED[name]))
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_bare_timezone_is_refused_by_name(protocol: int) -> None:
+    """A timezone loads (aware datetimes need it) but is no value of its own: a clear -32007."""
     with pytest.raises(Fault) as caught:
-        decode_call("echo.any", pickle.dumps({"value": ALLOWED[name]}, protocol), LIMITS)
-    assert caught.value.code == VALUE_NOT_REPRESENTABLE
-    assert caught.value.data == f"type {UNCARRIED[name]} cannot be carried to a worker"
+        decode_call("echo.any", pickle.dumps({"value": ALLOWED["timezone"]}, protocol), LIMITS)
+    assert (caught.value.code, caught.value.data) == (
+        VALUE_NOT_REPRESENTABLE,
+        "type datetime.timezone cannot be carried to a worker",
+    )
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_time_offset_with_microseconds_is_refused(protocol: int) -> None:
+    """rpcbridge.v1.Value carries offsets in whole seconds, so a finer one is refused, not rounded."""
+    odd = datetime.timezone(datetime.timedelta(seconds=1, microseconds=5))
+    with pytest.raises(Fault) as caught:
+        decode_call("echo.any", pickle.dumps({"value": datetime.time(1, tzinfo=odd)}, protocol), LIMITS)
+    assert (caught.value.code, caught.value.data) == (
+        VALUE_NOT_REPRESENTABLE,
+        "a time's UTC offset must be whole seconds",
+    )
 
 
 def test_carried_values_arrive_as_neutral_values() -> None:
-    """tuple -> list and bytearray -> bytes; everything else keeps type and value."""
+    """bytearray -> bytes; everything else, tuples nested in sets included, keeps type and value."""
     sent = {
         "tuple": (1, (2, 3)),
         "bytearray": bytearray(b"ab"),
@@ -106,17 +119,20 @@ def test_carried_values_arrive_as_neutral_values() -> None:
         "aware": ALLOWED["datetime +02:00"],
         "decimal": decimal.Decimal("1.50"),
         "inf": math.inf,
+        "set of dates and UUIDs": {ALLOWED["date"], ALLOWED["UUID"]},
     }
     call = decode_call("echo.any", pickle.dumps(sent, 2), LIMITS)
-    assert call.named == {**sent, "tuple": [1, [2, 3]], "bytearray": b"ab"}
+    assert call.named == {**sent, "bytearray": b"ab"}
     assert [type(v) for v in call.named.values()] == [
-        list,
+        tuple,
         bytes,
         int,
         datetime.datetime,
         decimal.Decimal,
         float,
+        set,
     ]
+    assert {type(member) for member in call.named["set of dates and UUIDs"]} == {datetime.date, uuid.UUID}
 
 
 def test_nan_arrives_as_nan() -> None:
@@ -171,7 +187,7 @@ def neutral(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: neutral(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [neutral(item) for item in value]
+        return type(value)(neutral(item) for item in value)
     return bytes(value) if isinstance(value, bytearray) else value
 
 
@@ -179,8 +195,8 @@ def typed(value: Any) -> Any:
     """The value with every type spelled out, so that 1 == 1.0 == True cannot hide a change."""
     if isinstance(value, dict):
         return {key: typed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [typed(item) for item in value]
+    if isinstance(value, list | tuple):
+        return (type(value).__name__, [typed(item) for item in value])
     return (type(value).__name__, value)
 
 
@@ -196,4 +212,4 @@ def test_plain_data_round_trips_at_every_protocol(value: Any, protocol: int) -> 
 def test_positional_arguments_round_trip(args: list[Any], protocol: int) -> None:
     """An (args, {}) pair arrives as positional params in order."""
     call = decode_call("echo.any", pickle.dumps((tuple(args), {}), protocol), LIMITS)
-    assert typed(list(call.params)) == typed(neutral(args))
+    assert typed(call.params) == typed(neutral(tuple(args)))

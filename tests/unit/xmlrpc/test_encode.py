@@ -6,6 +6,7 @@ import collections
 import datetime
 import decimal
 import enum
+import uuid
 import xmlrpc.client
 from typing import Any
 
@@ -15,6 +16,7 @@ from bridge.calls import Success
 from bridge.errors import Fault
 from bridge.faults import VALUE_NOT_REPRESENTABLE
 from bridge.protocols.xmlrpc import decode_outcome, encode_call, encode_outcome
+from tests.neutral_values import same
 from tests.unit.xmlrpc.values import NOT_XML_CHARS, ROOMY
 
 
@@ -31,9 +33,8 @@ def fault_for(value: Any) -> Fault:
         (1 << 63, "int of 64 bits"),
         (-(1 << 63) - 1, "int of 64 bits"),
         (decimal.Decimal("1.10"), "Decimal has no XML-RPC type"),
-        (datetime.date(2024, 1, 1), "date has no XML-RPC type"),
-        (datetime.timedelta(1), "timedelta has no XML-RPC type"),
-        ({1, 2}, "set has no XML-RPC type"),
+        (datetime.UTC, "timezone has no XML-RPC type"),
+        (range(2), "range has no XML-RPC type"),
         (bytearray(b"x"), "bytearray has no XML-RPC type"),
         (object(), "object has no XML-RPC type"),
         ({1: "a"}, "struct member names must be str, not int"),
@@ -155,3 +156,29 @@ def test_output_is_utf8_with_declaration() -> None:
     body = encode_outcome(Success("\u00e9\U0001f600"))
     assert body.startswith(b'<?xml version="1.0"?>\n<methodResponse>')
     assert "\u00e9\U0001f600".encode() in body
+
+
+@pytest.mark.parametrize(
+    ("value", "nearest"),
+    [
+        ((1, (2,)), [1, [2]]),
+        ({7}, [7]),
+        (frozenset({"a"}), ["a"]),
+        (datetime.date(2026, 1, 2), datetime.datetime(2026, 1, 2)),
+        (datetime.time(8, 30, 0, 5), "08:30:00.000005"),
+        (datetime.time(8, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=-5))), "08:30:00-05:00"),
+        (datetime.timedelta(days=1, microseconds=500_000), 86400.5),
+        (uuid.UUID(int=255), "00000000-0000-0000-0000-0000000000ff"),
+        (1.5 - 2j, [1.5, -2.0]),
+        ({"when": [datetime.date(2026, 1, 2)]}, {"when": [datetime.datetime(2026, 1, 2)]}),
+    ],
+    ids=["tuple", "set", "frozenset", "date", "time", "aware time", "timedelta", "UUID", "complex", "nested"],
+)
+def test_python_types_encode_as_their_nearest_xmlrpc_type(value: Any, nearest: Any) -> None:
+    """Python's own types reach an XML-RPC client as the documented nearest type, read back as such."""
+    outcome = decode_outcome(encode_outcome(Success(value)), ROOMY)
+    assert isinstance(outcome, Success)
+    assert same(outcome.value, nearest)
+    # The standard library's client reads the same document (dateTime as its DateTime object).
+    loaded = xmlrpc.client.loads(encode_outcome(Success(value)), use_builtin_types=True)[0][0]
+    assert loaded == nearest
