@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import decimal
 
 from hypothesis import strategies as st
 
@@ -24,7 +23,9 @@ scalars = st.one_of(
 )
 values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
+    ),
     max_leaves=25,
 )
 """Every kind of neutral value, nested (Decimal NaNs, signalling ones included)."""

@@ -98,7 +98,9 @@ def test_numbers_compare_with_decimals_and_big_ints() -> None:
 @pytest.mark.parametrize(
     "operator", [{"startswith": ""}, {"endswith": ""}, {"contains": ""}, {"like": ""}, "Jo"]
 )
-@pytest.mark.parametrize("field", ["missing", "age", "active", "nickname", "photo", "born", "tags", "address"])
+@pytest.mark.parametrize(
+    "field", ["missing", "age", "active", "nickname", "photo", "born", "tags", "address"]
+)
 def test_string_operators_never_match_missing_or_non_string_fields(operator: Any, field: str) -> None:
     """A missing field, or one holding a non-string value, does not match and raises nothing."""
     assert not compile_filter({field: operator}).matches(PERSON)
