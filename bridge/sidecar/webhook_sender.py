@@ -214,12 +214,16 @@ class _Exchange:
         connection = _PinnedConnection(self._target.host, self._target.port, self)
         try:
             if self._target.tls:
-                context = self._ssl_context or ssl.create_default_context()
-                connection.sock = context.wrap_socket(connection.sock, server_hostname=self._target.host)
+                connection.sock = self._secure(connection.sock)
+                connection.sock.do_handshake()
             connection.request("POST", self._target.request_target, body=self._body, headers=self._headers)
             response = connection.getresponse()
-            self.retry_after = response.getheader("retry-after")
-            self.status = response.status
+            with self._lock:
+                # After an abort the head may end at the shutdown, not where the receiver ended it.
+                if self._aborted:
+                    raise TimeoutError
+                self.retry_after = response.getheader("retry-after")
+                self.status = response.status
             # The status is the outcome; the excerpt is a courtesy for the log.
             with contextlib.suppress(OSError, http.client.HTTPException):
                 self.excerpt = response.read(EXCERPT_BYTES)
@@ -239,13 +243,28 @@ class _Exchange:
             except OSError as exc:
                 failure = exc
                 continue
-            with self._lock:
-                if self._aborted:
-                    sock.close()
-                    raise TimeoutError
-                self._socket = sock
+            self._hold(sock)
             return sock
         raise failure
+
+    def _secure(self, sock: socket.socket) -> ssl.SSLSocket:
+        """`sock` wrapped for TLS with SNI and the certificate check for the URL's host; no handshake yet.
+
+        The handshake waits for the receiver, so `abort` must reach the TLS socket before it starts:
+        wrapping detaches `sock`, and shutting down a detached socket unblocks nothing.
+        """
+        context = self._ssl_context or ssl.create_default_context()
+        secured = context.wrap_socket(sock, server_hostname=self._target.host, do_handshake_on_connect=False)
+        self._hold(secured)
+        return secured
+
+    def _hold(self, sock: socket.socket) -> None:
+        """Make `sock` the one `abort` shuts down; closes it and gives up if abort came first."""
+        with self._lock:
+            if self._aborted:
+                sock.close()
+                raise TimeoutError
+            self._socket = sock
 
     def abort(self) -> None:
         """Shut the socket down, so a blocked send or receive in the thread returns at once."""
@@ -253,8 +272,9 @@ class _Exchange:
             self._aborted = True
             sock = self._socket
         if sock is not None:
+            # socket.socket's own shutdown: SSLSocket's would also drop its TLS state under the thread.
             with contextlib.suppress(OSError):  # already closed by the thread: nothing to unblock
-                sock.shutdown(socket.SHUT_RDWR)
+                socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 class _PinnedConnection(http.client.HTTPConnection):

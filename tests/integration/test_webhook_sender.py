@@ -7,6 +7,7 @@ thread, so the loop stays free to serve it. Signatures are checked with the refe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import email.utils
 import socket
@@ -234,3 +235,60 @@ async def test_tls_goes_to_the_checked_address_but_verifies_the_host_name(
                 "TLS certificate refused for webhook.test"
             )
             assert receiver.seen == []
+
+
+@pytest.fixture
+async def dripping_server() -> AsyncIterator[int]:
+    """A raw TCP server that answers any request with header lines, one every 0.2 s, never ending them."""
+
+    finished: list[asyncio.Event] = []
+
+    async def drip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        finished.append(done := asyncio.Event())
+        try:
+            await reader.read(65536)
+            writer.write(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(300):  # bounded: a minute at most, long after any attempt gave up
+                writer.write(b"X-Drip: a\r\n")
+                await writer.drain()
+                with contextlib.suppress(TimeoutError):
+                    if not await asyncio.wait_for(reader.read(1), 0.2):
+                        break  # the sender hung up
+        except ConnectionError:
+            pass
+        finally:
+            writer.close()
+            done.set()
+
+    server = await asyncio.start_server(drip, "127.0.0.1", 0)
+    async with server:
+        yield server.sockets[0].getsockname()[1]
+        for done in finished:
+            await done.wait()
+
+
+async def test_time_limit_bounds_the_whole_attempt_not_each_read(dripping_server: int) -> None:
+    """A receiver that keeps every read alive but never finishes its response is cut off at the limit."""
+    result = await attempt(f"http://127.0.0.1:{dripping_server}/hook/ok", time_limit=1)
+    assert (result.status, result.error) == (None, "timed out after 1 s")
+
+
+async def test_time_limit_bounds_a_tls_handshake_that_never_completes() -> None:
+    """A TLS target that accepts the connection but never answers the handshake times out."""
+    silent: list[asyncio.StreamWriter] = []
+
+    async def accept(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.append(writer)  # keep the connection open, say nothing
+
+    server = await asyncio.start_server(accept, "127.0.0.1", 0)
+    async with server:
+        port = server.sockets[0].getsockname()[1]
+        result = await attempt(
+            f"https://webhook.test:{port}/", resolver=resolving_to("127.0.0.1"), time_limit=0.5
+        )
+        for writer in silent:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+        server.close()
+    assert (result.status, result.error) == (None, "timed out after 0.5 s")
