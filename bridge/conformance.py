@@ -73,7 +73,7 @@ class Verdict:
 
     def line(self) -> str:
         """The verdict as one printed line."""
-        return f"{self.result} {self.check}: {self.reason}"
+        return f"{self.result} {self.check} -- {self.reason}"
 
 
 def same_value(sent: Any, received: Any) -> bool:
@@ -247,21 +247,22 @@ class ConformanceRun:
 
     async def check_invoke_stream(self) -> list[Verdict]:
         """InvokeStream, if offered, answers a call as Invoke does; UNIMPLEMENTED means unary only."""
+        opened = await self._probe.empty_stream()
+        if opened is Status.UNIMPLEMENTED:
+            return [Verdict("InvokeStream", SKIP, "UNIMPLEMENTED: the worker is called with unary Invoke")]
+        if opened is not Status.OK:
+            return [Verdict("InvokeStream", FAIL, f"a stream with no call ended {opened.name}, not OK")]
         procedure = self._echo if self._echo in self._catalogue else "conformance.no_such_procedure"
         answer = await self._probe.invoke_streamed(Call(procedure, ("streamed",)))
-        if isinstance(answer, tuple) and answer[0] is Status.UNIMPLEMENTED:
-            return [Verdict("InvokeStream", SKIP, "UNIMPLEMENTED: the worker is called with unary Invoke")]
         if procedure == self._echo:
             ok = isinstance(answer, Success) and answer.value == "streamed"
         else:
             ok = isinstance(answer, Fault) and answer.code == METHOD_NOT_FOUND
         verdicts = [Verdict("InvokeStream", PASS if ok else FAIL, _describe(answer))]
         if self._secret:
-            refused = await self._probe.invoke_streamed(Call(procedure, ("streamed",)), proof="")
-            ok = isinstance(refused, tuple) and refused[0] in REFUSED
-            verdicts.append(
-                Verdict("InvokeStream without the proof", PASS if ok else FAIL, _describe(refused))
-            )
+            refused = await self._probe.empty_stream(proof="")
+            result = PASS if refused in REFUSED else FAIL
+            verdicts.append(Verdict("InvokeStream without the proof", result, f"status {refused.name}"))
         return verdicts
 
 

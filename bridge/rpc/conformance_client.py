@@ -108,6 +108,23 @@ class WorkerProbe:
             stream.cancel()
         return Status.INTERNAL, "the stream ended without a result"
 
+    async def empty_stream(self, proof: str | None = None, deadline: float = 5.0) -> Status:
+        """The status of an InvokeStream that sends no call: OK, UNIMPLEMENTED, UNAUTHENTICATED, ...
+
+        Nothing is written, so no write can race a server that refuses the stream at once (gRPC
+        core would report that race as INTERNAL, hiding the server's own status).
+        """
+        stream = self._stream(timeout=deadline, metadata=self._metadata(proof))
+        try:
+            await stream.done_writing()
+            async for _ in stream:
+                return Status.INTERNAL  # a result for a call that was never sent
+            return Status((await stream.code()).value[0])
+        except grpc.aio.AioRpcError as exc:
+            return _refusal(exc)[0]
+        finally:
+            stream.cancel()
+
     async def health(self, service: str = "", deadline: float = 5.0) -> str | Refusal:
         """`grpc.health.v1.Health/Check` for `service`: "SERVING", "NOT_SERVING", ..., or the refusal."""
         try:

@@ -51,7 +51,7 @@ def test_xmlrpc_values_round_trip_through_node(node_bridge: Deployment) -> None:
         None,
         False,
         7,
-        2**40,
+        -(2**31),
         -0.5,
         "x",
         b"\xff\x00",

@@ -50,7 +50,7 @@ async def call_once(address: str, handlers: dict[str, Any]) -> tuple[bytes | tup
 
 
 async def test_stream_reported_internal_at_start_is_resent_unary_when_the_server_has_none() -> None:
-    """The grpc-js race, made certain: the first stream ends INTERNAL unread, the server has no InvokeStream."""
+    """The grpc-js race made certain: the first stream ends INTERNAL unread; there is no InvokeStream."""
     streams_opened = 0
 
     async def invoke_stream(requests: AsyncIterator[bytes], context: Any) -> AsyncIterator[bytes]:
