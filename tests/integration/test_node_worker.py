@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import secrets
@@ -10,8 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from bridge.calls import Call, Success
+from bridge.targets import load_worker
 from bridge.testing import Deployment, deployment
-from tests.integration.conftest import json_rpc, post, xmlrpc_call
+from tests.integration.conftest import EXAMPLE_WORKER, json_rpc, post, xmlrpc_call
 from tests.integration.node_worker import node_worker
 
 
@@ -27,22 +30,13 @@ def node_bridge() -> Iterator[Deployment]:
 
 
 def test_xmlrpc_client_calls_node_procedures(node_bridge: Deployment) -> None:
-    """echo, math.add and types.all answer XML-RPC clients with the types the Node worker sent."""
+    """echo, math.add and types.all answer XML-RPC clients as the Python example worker does."""
     url = node_bridge.url + "/rpc"
     assert xmlrpc_call(url, "echo", "ünïcødé <&>") == "ünïcødé <&>"
     assert xmlrpc_call(url, "math.add", 2, 40) == 42
-    assert xmlrpc_call(url, "types.all") == {
-        "nil": None,
-        "boolean": True,
-        "int": 42,
-        "i8": 2**40,
-        "double": 3.5,
-        "string": "  spaced <&> text  ",
-        "base64": b"\x00\x01binary",
-        "dateTime": datetime.datetime(2026, 11, 22, 9, 30, 15),
-        "array": [1, "two", 3.0],
-        "struct": {"nested": {"empty_struct": {}, "empty_array": []}},
-    }
+    from_python = asyncio.run(load_worker(EXAMPLE_WORKER).run(Call("types.all")))
+    assert isinstance(from_python, Success)
+    assert xmlrpc_call(url, "types.all") == from_python.value
 
 
 def test_xmlrpc_values_round_trip_through_node(node_bridge: Deployment) -> None:
