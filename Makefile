@@ -8,7 +8,7 @@ PROTOS := $(wildcard proto/rpcbridge/v1/*.proto)
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml package.json scripts/install.sh
+$(VENV)/.installed: pyproject.toml package.json examples/node_worker/package-lock.json scripts/install.sh
 	scripts/install.sh $(VENV) && touch $@
 
 run: install

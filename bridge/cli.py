@@ -1,6 +1,6 @@
 """The `rpcbridge` command: parses arguments, builds settings once, runs one role.
 
-Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`.
+Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`, `conformance`.
 """
 
 from __future__ import annotations
@@ -85,6 +85,13 @@ def _parser() -> argparse.ArgumentParser:
     frontend.add_argument("--sidecar", dest="sidecar_target", metavar="HOST:PORT")
     frontend.add_argument("--http-port", type=int)
     frontend.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+    conformance = command("conformance", "check a worker, in any language, against the rpcbridge contract")
+    conformance.add_argument("target", metavar="HOST:PORT", help="the worker's address")
+    conformance.add_argument("--secret", help="the sidecar's proof (default: the worker_secret setting)")
+    conformance.add_argument(
+        "--echo", default="echo", metavar="NAME", help="procedure returning its argument"
+    )
+    conformance.add_argument("--sleep", default="slow.sleep", metavar="NAME", help="procedure sleeping N s")
     add_user_commands(commands, common)
     return parser
 
@@ -142,6 +149,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level, args.command)
         if args.command == "up":
             return asyncio.run(run_up(settings, args.config, args.worker, args.legacy))
+        if args.command == "conformance":
+            from bridge.conformance import run_conformance
+
+            secret = settings.worker_secret if args.secret is None else args.secret
+            tls = settings.worker_tls
+            return asyncio.run(run_conformance(args.target, secret, tls, args.echo, args.sleep))
         if args.command in ("users", "admin"):
             return asyncio.run(run_user_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never

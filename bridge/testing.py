@@ -125,8 +125,13 @@ def deployment(
     settings_args: Sequence[str] = (),
     env: Mapping[str, str] | None = None,
     scratch: Path | None = None,
+    worker_addresses: Sequence[str] = (),
 ) -> Iterator[Deployment]:
-    """Start workers, a sidecar and a frontend on kernel-chosen ports; stop them all afterwards."""
+    """Start workers, a sidecar and a frontend on kernel-chosen ports; stop them all afterwards.
+
+    Args:
+        worker_addresses: workers already running (any language), routed to besides the started ones.
+    """
     # Like `rpcbridge up`: workers trust only this deployment's sidecar.
     env = {"RPCBRIDGE_WORKER_SECRET": secrets.token_hex(16), **(env or {})}
     with contextlib.ExitStack() as stack:
@@ -140,8 +145,8 @@ def deployment(
                     start_role("worker", [target, "--listen", "127.0.0.1:0", *common], scratch, env)
                 )
             sidecar_args = ["--grpc-port", "0", "--admin-port", "0", *common]
-            for worker in started:
-                sidecar_args += ["--worker", worker.facts["address"]]
+            for address in [*(worker.facts["address"] for worker in started), *worker_addresses]:
+                sidecar_args += ["--worker", address]
             sidecar = start_role("sidecar", sidecar_args, scratch, env)
             started.append(sidecar)
             frontend_args = ["--sidecar", sidecar.facts["grpc"], "--http-port", "0", *common]

@@ -9,6 +9,14 @@ keeps what a unary call has: its metadata, its deadline, and a gRPC status when 
 `StreamInvoker` is the sending end; `serve_invoke_stream` the receiving end. A server that does not
 implement InvokeStream (a worker in another language may implement only Invoke) answers
 UNIMPLEMENTED, and the invoker then uses unary Invoke for that connection from then on.
+
+Falling back to unary never costs a call, and never runs one twice. The rule: a call that failed
+with its stream is resent unary only when the server has no InvokeStream, for then nothing ran it.
+UNIMPLEMENTED says so. But a write can race the server's immediate UNIMPLEMENTED (grpc-js answers
+before reading), and gRPC core then reports INTERNAL instead; so when a stream that delivered no
+result fails with INTERNAL, the invoker asks again on a stream that writes nothing (no race
+possible) and resends only if that answer is UNIMPLEMENTED. Any other failure stands: the call
+may have run.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ INVOKE_PATH: Final = "/rpcbridge.v1.Worker/Invoke"
 BATCH_BYTES: Final = 4 << 20
 # The sender waits this much past a call's deadline for the receiver's own deadline verdict.
 DEADLINE_GRACE: Final = 0.5
+# Bounds the empty stream that asks whether a server implements InvokeStream at all.
+PROBE_SECONDS: Final = 5.0
 
 Answer = bytes | tuple[Status, str]
 """A serialized InvokeResponse, or the status (and details) that replaced it."""
@@ -58,6 +68,8 @@ class _Session:
         self.outbox: list[worker_pb2.StreamedCall] = []
         self.wake = asyncio.Event()
         self.failure: tuple[Status, str] | None = None
+        self.delivered = False  # a result arrived: the server implements InvokeStream
+        self.probe: asyncio.Future[bool] | None = None  # "has the server no InvokeStream?", asked once
         self._call = method(metadata=metadata)
         self._tasks = [asyncio.create_task(self._write_loop()), asyncio.create_task(self._read_loop())]
 
@@ -89,6 +101,7 @@ class _Session:
         status, details = Status.UNAVAILABLE, "stream closed by the server"
         try:
             async for message in self._call:
+                self.delivered = True
                 for result in message.results:
                     future = self.pending.pop(result.id, None)
                     if future is not None and not future.done():
@@ -165,12 +178,36 @@ class StreamInvoker:
             return Status.DEADLINE_EXCEEDED, "deadline exceeded"
         finally:
             session.pending.pop(call_id, None)
-        if answer is session.failure and session.failure[0] is Status.UNIMPLEMENTED:
-            # The server has no InvokeStream (the stream itself failed, not this call): call it
-            # the unary way from now on.
+        if answer is session.failure and await self._lacks_invoke_stream(session):
+            # The server has no InvokeStream, so nothing ran this call: call it the unary way
+            # from now on (the rule is in the module docstring).
             self._unary_only = True
             return await self._invoke_unary(request, metadata, deadline)
         return answer
+
+    async def _lacks_invoke_stream(self, session: _Session) -> bool:
+        """True when `session` failed because the server has no InvokeStream."""
+        assert session.failure is not None
+        status = session.failure[0]
+        if status is Status.UNIMPLEMENTED:
+            return True
+        if status is not Status.INTERNAL or session.delivered:
+            return False
+        if session.probe is None:  # the calls that failed together share one question
+            session.probe = asyncio.ensure_future(self._probe_stream())
+        return await asyncio.shield(session.probe)
+
+    async def _probe_stream(self) -> bool:
+        """Open an InvokeStream that writes nothing; True when the server answers UNIMPLEMENTED."""
+        method: Any = self._method  # the stubs know only the form handed a request iterator
+        call = method(metadata=self._metadata, timeout=PROBE_SECONDS)
+        try:
+            # The half-close may itself race the server's answer; the status is what counts.
+            with contextlib.suppress(Exception):
+                await call.done_writing()
+            return bool(await call.code() == grpc.StatusCode.UNIMPLEMENTED)
+        finally:
+            call.cancel()
 
     async def _invoke_unary(
         self, request: bytes, metadata: Mapping[str, str], deadline: float | None
