@@ -100,17 +100,13 @@ _SETTING_FLAGS = ("data_dir", "http_port", "grpc_port", "admin_port", "workers",
 
 
 def _upstream_config(args: argparse.Namespace, settings: Settings) -> UpstreamConfig:
-    """The legacy adapter's upstream from its flags, `legacy_methods` in the config file, and settings."""
+    """The legacy adapter's upstream from its flags and settings (`--method` overrides `legacy_methods`)."""
     auth_key = ""
     if args.auth_user or args.auth_key_env:
         if not (args.auth_user and args.auth_key_env):
             raise ConfigError("--auth-user and --auth-key-env go together")
         auth_key = secret_from_environment(args.auth_key_env)
-    methods = args.methods or settings.extra.get("legacy_methods", ())
-    if isinstance(methods, str):
-        methods = [name.strip() for name in methods.split(",") if name.strip()]
-    if not isinstance(methods, list | tuple) or not all(isinstance(name, str) for name in methods):
-        raise ConfigError("legacy_methods must be a list of names, or one comma-separated string")
+    methods = args.methods or settings.legacy_methods
     return UpstreamConfig(
         url=args.upstream,
         protocol=args.protocol,

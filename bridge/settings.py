@@ -1,4 +1,4 @@
-"""Settings: one frozen, validated object built once at the entry point.
+"""Settings: one frozen, validated root object built once at the entry point, with per-role views.
 
 The only module that reads `os.environ`. Precedence: `--config FILE` (TOML), then `RPCBRIDGE_*`
 environment variables, then command-line flags. Everything else receives what it needs.
@@ -7,10 +7,12 @@ environment variables, then command-line flags. Everything else receives what it
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import tomllib
 import typing
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,9 @@ from typing import Any
 from bridge.errors import ConfigError
 
 ENV_PREFIX = "RPCBRIDGE_"
+# Reserved for the test suite (RPCBRIDGE_TEST_POSTGRES_URL, ...): never read as settings.
+TEST_ENV_PREFIX = "RPCBRIDGE_TEST_"
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,11 @@ class Limits:
     max_depth: int = 64
     max_batch: int = 100
     max_multicall: int = 100
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            if getattr(self, item.name) < 1:
+                raise ConfigError(f"{item.name} must be at least 1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +50,22 @@ class TlsFiles:
 
 
 @dataclass(frozen=True, slots=True)
+class FrontendSettings:
+    """What the HTTP frontend uses, and nothing more: it holds no secret and opens no store."""
+
+    http_host: str
+    http_port: int
+    sidecar_address: str
+    stream_calls: bool
+    limits: Limits
+    default_timeout: float
+    max_timeout: float
+    pickle_enabled: bool
+
+
+@dataclass(frozen=True, slots=True, repr=False)
 class Settings:
-    """Every setting of every process; each process reads the part it needs."""
+    """Every setting of every process; the frontend receives its view, `frontend`."""
 
     data_dir: Path = Path(".rpcbridge")
     http_host: str = "127.0.0.1"
@@ -58,10 +82,8 @@ class Settings:
     # Carry calls between the bridge's own processes on multiplexed, micro-batched streams;
     # false sends one unary gRPC call per call (docs/concepts.md, "Transport").
     stream_calls: bool = True
-    max_body_bytes: int = 1 << 20
-    max_depth: int = 64
-    max_batch: int = 100
-    max_multicall: int = 100
+    # In the file and the environment these are flat keys (max_body_bytes, ...), as before.
+    limits: Limits = field(default_factory=Limits)
     default_timeout: float = 30.0
     max_timeout: float = 300.0
     # Empty means SQLite in data_dir; postgresql://... for PostgreSQL.
@@ -90,16 +112,16 @@ class Settings:
     job_retention_days: int = 7
     job_retry_max_seconds: float = 60.0
     log_level: str = "INFO"
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
+    legacy_methods: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("http_port", "grpc_port", "admin_port"):
             port = getattr(self, name)
             if not 0 <= port <= 65535:
                 raise ConfigError(f"{name} must be 0..65535, not {port}")
-        for name in ("max_body_bytes", "max_depth", "max_batch", "max_multicall"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
+        if self.log_level.upper() not in _LOG_LEVELS:
+            raise ConfigError(f"log_level must be one of {', '.join(_LOG_LEVELS)}, not {self.log_level!r}")
         if not 0 < self.default_timeout <= self.max_timeout:
             raise ConfigError("default_timeout must be positive and at most max_timeout")
         if self.auth_skew_seconds < 1:
@@ -119,10 +141,26 @@ class Settings:
             raise ConfigError("worker_tls_ca, worker_tls_cert and worker_tls_key go together")
         return TlsFiles(*(Path(name) for name in files))
 
+    def __repr__(self) -> str:
+        shown = (
+            f"{item.name}={_masked(item.name, getattr(self, item.name))!r}"
+            for item in dataclasses.fields(self)
+        )
+        return f"Settings({', '.join(shown)})"
+
     @property
-    def limits(self) -> Limits:
-        """The parser limits as one object for the codecs."""
-        return Limits(self.max_body_bytes, self.max_depth, self.max_batch, self.max_multicall)
+    def frontend(self) -> FrontendSettings:
+        """The frontend's view: only what it uses."""
+        return FrontendSettings(
+            http_host=self.http_host,
+            http_port=self.http_port,
+            sidecar_address=self.sidecar_address,
+            stream_calls=self.stream_calls,
+            limits=self.limits,
+            default_timeout=self.default_timeout,
+            max_timeout=self.max_timeout,
+            pickle_enabled=self.pickle_enabled,
+        )
 
     @property
     def job_deadline(self) -> float:
@@ -140,8 +178,46 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'rpcbridge.sqlite3'}"
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(Settings) if f.name != "extra"}
-_HINTS = typing.get_type_hints(Settings)
+_SECRETS = frozenset({"worker_secret", "key_encryption_key"})
+_URLS = frozenset({"database_url", "redis_url"})
+
+
+def _masked(name: str, value: Any) -> Any:
+    """A setting as `repr` shows it: secrets and URL passwords replaced by "***"."""
+    if name in _SECRETS and value:
+        return "***"
+    if name in _URLS and value:
+        parts = urllib.parse.urlsplit(value)
+        if parts.password is not None:
+            host = parts.netloc.rpartition("@")[2]
+            return parts._replace(netloc=f"{parts.username or ''}:***@{host}").geturl()
+    return value
+
+
+_LIMIT_NAMES = frozenset(f.name for f in dataclasses.fields(Limits))
+_HINTS = {
+    **typing.get_type_hints(Limits),
+    **{name: hint for name, hint in typing.get_type_hints(Settings).items() if name != "limits"},
+}
+
+
+def _check_known(name: str, where: str) -> None:
+    """ConfigError naming an unknown setting and the nearest valid one (a typo must not go unseen)."""
+    if name in _HINTS:
+        return
+    nearest = difflib.get_close_matches(name, _HINTS, n=1)
+    hint = f" (did you mean {nearest[0]!r}?)" if nearest else ""
+    raise ConfigError(f"{where}: unknown setting {name!r}{hint}")
+
+
+def _names(raw: Iterable[Any]) -> tuple[str, ...]:
+    items = []
+    for item in raw:
+        if not isinstance(item, str):
+            raise ValueError(item)
+        if item.strip():
+            items.append(item.strip())
+    return tuple(items)
 
 
 def _coerce(name: str, raw: Any) -> Any:
@@ -166,9 +242,10 @@ def _coerce(name: str, raw: Any) -> Any:
         if hint is Path:
             return Path(raw)
         if hint == tuple[str, ...]:
-            items = raw.split(",") if isinstance(raw, str) else list(raw)
-            return tuple(str(item).strip() for item in items if str(item).strip())
-        return str(raw)
+            return _names(raw.split(",") if isinstance(raw, str) else raw)
+        if not isinstance(raw, str):
+            raise TypeError(raw)
+        return raw
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"setting {name!r}: cannot use {raw!r}") from exc
 
@@ -178,9 +255,11 @@ def load_settings(
     flags: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Settings:
-    """Build settings from a TOML file, then `RPCBRIDGE_*` variables, then flags (None = unset)."""
+    """Build settings from a TOML file, then `RPCBRIDGE_*` variables, then flags (None = unset).
+
+    An unknown name in any of the three is a ConfigError; `RPCBRIDGE_TEST_*` variables are left alone.
+    """
     values: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
     if config_file is not None:
         try:
             document = tomllib.loads(Path(config_file).read_text(encoding="utf-8"))
@@ -188,23 +267,21 @@ def load_settings(
             raise ConfigError(f"cannot read config {config_file}: {exc}") from exc
         section = document.get("rpcbridge", document)
         for key, raw in section.items():
-            if key in _FIELDS:
-                values[key] = _coerce(key, raw)
-            else:
-                extra[key] = raw
+            _check_known(key, str(config_file))
+            values[key] = _coerce(key, raw)
     env = os.environ if environ is None else environ
     for key, raw in env.items():
-        if key.startswith(ENV_PREFIX):
+        if key.startswith(ENV_PREFIX) and not key.startswith(TEST_ENV_PREFIX):
             name = key[len(ENV_PREFIX) :].lower()
-            if name in _FIELDS:
-                values[name] = _coerce(name, raw)
+            _check_known(name, f"environment variable {key}")
+            values[name] = _coerce(name, raw)
     for key, raw in (flags or {}).items():
         if raw is None:
             continue
-        if key not in _FIELDS:
-            raise ConfigError(f"unknown setting {key!r}")
+        _check_known(key, "flags")
         values[key] = _coerce(key, raw)
-    return Settings(**values, extra=extra)
+    limits = {name: values.pop(name) for name in _LIMIT_NAMES & values.keys()}
+    return Settings(**values, limits=Limits(**limits))
 
 
 def secret_from_environment(variable: str, environ: Mapping[str, str] | None = None) -> str:

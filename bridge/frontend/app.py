@@ -17,20 +17,20 @@ from bridge.frontend.metrics import FrontendMetrics
 from bridge.frontend.pickle_endpoint import PICKLE_PATH, PickleEndpoint
 from bridge.frontend.request_log import request_envelope
 from bridge.frontend.rpc_endpoint import RPC_PATHS, RpcEndpoint
-from bridge.settings import Settings
+from bridge.settings import FrontendSettings
 
-SETTINGS: Final = web.AppKey("settings", Settings)
+SETTINGS: Final = web.AppKey("settings", FrontendSettings)
 INVOKER: Final = web.AppKey("invoker", Invoker)
 DISPATCHER: Final = web.AppKey("dispatcher", Dispatcher)
 METRICS: Final = web.AppKey("metrics", FrontendMetrics)
 HEALTH: Final = web.AppKey("health", HealthEndpoints)
 
 
-def create_app(settings: Settings, invoker: Invoker) -> web.Application:
+def create_app(settings: FrontendSettings, invoker: Invoker) -> web.Application:
     """Build the frontend application that answers RPC, health and metrics requests through `invoker`."""
     # client_max_size bounds any handler that calls request.read(); the RPC routes read the
     # stream themselves so that an oversized body gets a protocol fault, not an HTML 413.
-    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[request_envelope])
+    app = web.Application(client_max_size=settings.limits.max_body_bytes, middlewares=[request_envelope])
     dispatcher = Dispatcher(invoker, settings.limits)
     metrics = FrontendMetrics()
     health = HealthEndpoints(invoker)

@@ -20,7 +20,7 @@ from bridge.calls import CallContext
 from bridge.errors import Fault
 from bridge.faults import INVALID_REQUEST, fault
 from bridge.frontend.request_log import REQUEST_ID
-from bridge.settings import Settings
+from bridge.settings import FrontendSettings
 
 TIMEOUT_HEADER: Final = "X-RPC-Timeout"
 
@@ -33,7 +33,7 @@ INVALID_TIMEOUT: Final = fault(
 )
 
 
-def timeout_from(header: str | None, settings: Settings) -> float | Fault:
+def timeout_from(header: str | None, settings: FrontendSettings) -> float | Fault:
     """Seconds the request's calls may take: the header's, clamped to `max_timeout`, else the default.
 
     Returns a fault for a header that is not a positive decimal number.
@@ -49,7 +49,7 @@ def timeout_from(header: str | None, settings: Settings) -> float | Fault:
     return min(seconds, settings.max_timeout)
 
 
-def context_for(request: web.Request, protocol: str, settings: Settings) -> CallContext | Fault:
+def context_for(request: web.Request, protocol: str, settings: FrontendSettings) -> CallContext | Fault:
     """The context every call of this HTTP request carries, or the fault its headers earn."""
     timeout = timeout_from(request.headers.get(TIMEOUT_HEADER), settings)
     if isinstance(timeout, Fault):

@@ -12,12 +12,13 @@ from bridge.settings import Settings
 
 async def run_frontend(settings: Settings, ready_file: Path | None) -> None:
     """Serve the HTTP frontend until cancelled."""
-    client = SidecarClient(settings.sidecar_address, settings.stream_calls)
+    frontend = settings.frontend
+    client = SidecarClient(frontend.sidecar_address, frontend.stream_calls)
 
     def ready(url: str) -> None:
         announce(ready_file, role="frontend", url=url)
 
     try:
-        await serve_frontend(settings, client, ready)
+        await serve_frontend(frontend, client, ready)
     finally:
         await client.aclose()

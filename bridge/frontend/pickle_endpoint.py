@@ -26,7 +26,7 @@ from bridge.frontend.metrics import FrontendMetrics
 from bridge.frontend.request_log import REQUEST_ID, RPC_SUMMARY, RpcSummary, loggable
 from bridge.frontend.rpc_endpoint import read_body
 from bridge.protocols import pickle_http
-from bridge.settings import Settings
+from bridge.settings import FrontendSettings
 
 logger = logging.getLogger("rpcbridge.frontend")
 
@@ -59,7 +59,7 @@ def reason(failure: Fault) -> str:
 class PickleEndpoint:
     """The request handler for `POST /pickle/{procedure}`, with everything it needs passed in."""
 
-    def __init__(self, settings: Settings, dispatcher: Dispatcher, metrics: FrontendMetrics) -> None:
+    def __init__(self, settings: FrontendSettings, dispatcher: Dispatcher, metrics: FrontendMetrics) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
         self.metrics = metrics
@@ -99,7 +99,7 @@ class PickleEndpoint:
         # Checked before the body is read: an unsigned request is not worth reading, let alone unpickling.
         if hdrs.AUTHORIZATION not in request.headers:
             return self._unauthenticated(UNSIGNED_TEXT), None
-        body = await read_body(request, self.settings.max_body_bytes)
+        body = await read_body(request, self.settings.limits.max_body_bytes)
         if isinstance(body, Fault):
             return plain_text(400, reason(body)), None
         context = with_credentials(context, request, body)

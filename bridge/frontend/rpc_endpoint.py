@@ -20,7 +20,7 @@ from bridge.frontend.dispatch import Dispatcher, Exchange, WireProtocol, interna
 from bridge.frontend.metrics import FrontendMetrics
 from bridge.frontend.negotiation import ACCEPTED_MEDIA_TYPES, UNSUPPORTED_MEDIA_TYPE_TEXT, protocol_for
 from bridge.frontend.request_log import REQUEST_ID, RPC_SUMMARY, RpcSummary
-from bridge.settings import Settings
+from bridge.settings import FrontendSettings
 
 logger = logging.getLogger("rpcbridge.frontend")
 
@@ -57,7 +57,7 @@ async def read_body(request: web.Request, limit: int) -> bytes | Fault:
 class RpcEndpoint:
     """The request handler for the RPC routes, with everything it needs passed in."""
 
-    def __init__(self, settings: Settings, dispatcher: Dispatcher, metrics: FrontendMetrics) -> None:
+    def __init__(self, settings: FrontendSettings, dispatcher: Dispatcher, metrics: FrontendMetrics) -> None:
         self.settings = settings
         self.dispatcher = dispatcher
         self.metrics = metrics
@@ -95,7 +95,7 @@ class RpcEndpoint:
         context = context_for(request, protocol.name, self.settings)
         if isinstance(context, Fault):
             return protocol.refuse(context)
-        body = await read_body(request, self.settings.max_body_bytes)
+        body = await read_body(request, self.settings.limits.max_body_bytes)
         if isinstance(body, Fault):
             return protocol.refuse(body)
         context = with_credentials(context, request, body)

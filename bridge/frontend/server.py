@@ -16,7 +16,7 @@ from aiohttp import web
 
 from bridge.calls import Invoker
 from bridge.frontend.app import create_app
-from bridge.settings import Settings
+from bridge.settings import FrontendSettings
 
 logger = logging.getLogger("rpcbridge.frontend")
 
@@ -34,7 +34,9 @@ def url_for(address: Any) -> str:
     return f"http://[{literal}]:{port}" if literal.version == 6 else f"http://{literal}:{port}"
 
 
-async def serve(settings: Settings, invoker: Invoker, ready: Callable[[str], None] | None = None) -> None:
+async def serve(
+    settings: FrontendSettings, invoker: Invoker, ready: Callable[[str], None] | None = None
+) -> None:
     """Serve the frontend on `settings.http_host:http_port` until cancelled.
 
     Args:

@@ -13,6 +13,14 @@ from bridge.errors import BridgeError
 
 _VARINT, _I64, _LEN, _I32 = 0, 1, 2, 5
 
+# Field numbers from proto/rpcbridge/v1/worker.proto; tests/unit/sidecar/test_wire.py checks them
+# against the generated descriptors, so a proto change cannot silently break routing.
+REQUEST_PROCEDURE = 1  # InvokeRequest.procedure
+REQUEST_API_VERSION = 4  # InvokeRequest.api_version
+REQUEST_PROTOCOL = 5  # InvokeRequest.protocol
+RESPONSE_FAULT = 2  # InvokeResponse.fault (oneof outcome)
+FAULT_CODE = 1  # Fault.code
+
 
 class WireError(BridgeError, ValueError):
     """The bytes are not a well-formed protobuf message."""
@@ -67,23 +75,23 @@ class RequestHead:
 
 
 def read_request_head(data: bytes) -> RequestHead:
-    """Procedure (field 1), API version (field 4) and protocol (field 5) of an InvokeRequest."""
+    """Procedure, API version and protocol of an InvokeRequest."""
     fields = _fields(data)
     try:
-        procedure = _text(fields.get(1, b""))
-        protocol = _text(fields.get(5, b""))
+        procedure = _text(fields.get(REQUEST_PROCEDURE, b""))
+        protocol = _text(fields.get(REQUEST_PROTOCOL, b""))
     except UnicodeDecodeError as exc:
         raise WireError("procedure name is not UTF-8") from exc
-    version = fields.get(4, 0)
+    version = fields.get(REQUEST_API_VERSION, 0)
     return RequestHead(procedure, version if isinstance(version, int) else 0, protocol or "grpc")
 
 
 def read_fault_code(data: bytes) -> int | None:
-    """The fault code of an InvokeResponse (oneof field 2), or None when it holds a result."""
-    fault = _fields(data).get(2)
+    """The fault code of an InvokeResponse, or None when it holds a result."""
+    fault = _fields(data).get(RESPONSE_FAULT)
     if not isinstance(fault, bytes):
         return None
-    code = _fields(fault).get(1, 0)
+    code = _fields(fault).get(FAULT_CODE, 0)
     # int32 is sign-extended to 64 bits on the wire.
     return (code - (1 << 64) if code >= 1 << 63 else code) if isinstance(code, int) else 0
 

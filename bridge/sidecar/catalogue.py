@@ -29,7 +29,9 @@ class Catalogue:
         self._by_worker: dict[str, dict[str, ProcedureInfo]] = {}
         self._known: set[str] = set()
         self._routes: dict[str, tuple[str, ...]] = {}
-        self._cursors: dict[str, Iterator[str]] = {}
+        # One cursor per (procedure, API version) asked for, so that each version rotates only
+        # among the workers that serve it (a rolling upgrade runs v1 and v2 workers side by side).
+        self._cursors: dict[tuple[str, int], Iterator[str]] = {}
 
     def update(self, address: str, procedures: Sequence[ProcedureInfo]) -> bool:
         """Record what a live worker serves; True when that changed the catalogue."""
@@ -54,29 +56,40 @@ class Catalogue:
             for name in self._by_worker[address]:
                 routes.setdefault(name, []).append(address)
         self._routes = {name: tuple(addresses) for name, addresses in routes.items()}
-        self._cursors = {name: itertools.cycle(addresses) for name, addresses in self._routes.items()}
+        self._cursors = {}
+
+    def _serving(self, procedure: str, api_version: int) -> tuple[str, ...]:
+        """The live workers that serve `procedure` for `api_version` (0 = unversioned)."""
+        return tuple(
+            address
+            for address in self._routes.get(procedure, ())
+            if self._by_worker[address][procedure].serves_version(api_version)
+        )
 
     def route(self, procedure: str, api_version: int = 0) -> str | RouteFailure:
-        """The next worker (round-robin) for a call, or why there is none."""
-        cursor = self._cursors.get(procedure)
+        """The next worker (round-robin among those serving this version) for a call, or why there is none."""
+        key = (procedure, api_version)
+        cursor = self._cursors.get(key)
         if cursor is None:
-            if procedure in self._known:
-                return RouteFailure(Status.UNAVAILABLE, f"no live worker serves {procedure!r}")
-            return RouteFailure(Status.NOT_FOUND, procedure)
-        address = next(cursor)
-        if api_version and not self._by_worker[address][procedure].serves_version(api_version):
-            return RouteFailure(Status.NOT_FOUND, procedure)
-        return address
+            addresses = self._serving(procedure, api_version)
+            if not addresses:
+                if procedure in self._routes:
+                    return RouteFailure(Status.NOT_FOUND, procedure)
+                if procedure in self._known:
+                    return RouteFailure(Status.UNAVAILABLE, f"no live worker serves {procedure!r}")
+                return RouteFailure(Status.NOT_FOUND, procedure)
+            cursor = self._cursors[key] = itertools.cycle(addresses)
+        return next(cursor)
 
-    def describe(self, procedure: str) -> ProcedureInfo | None:
-        """The descriptor of a routable procedure (from the first worker that serves it)."""
-        addresses = self._routes.get(procedure)
+    def describe(self, procedure: str, api_version: int = 0) -> ProcedureInfo | None:
+        """The descriptor of a procedure routable for `api_version` (from the first worker serving it)."""
+        addresses = self._serving(procedure, api_version)
         return self._by_worker[addresses[0]][procedure] if addresses else None
 
     def procedures(self, api_version: int = 0) -> list[ProcedureInfo]:
         """Every routable procedure visible to `api_version`, sorted by name."""
-        infos = (self.describe(name) for name in sorted(self._routes))
-        return [info for info in infos if info is not None and info.serves_version(api_version)]
+        infos = (self.describe(name, api_version) for name in sorted(self._routes))
+        return [info for info in infos if info is not None]
 
     def workers(self) -> dict[str, list[str]]:
         """Worker addresses by procedure name, for the admin view."""

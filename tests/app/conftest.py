@@ -23,7 +23,7 @@ from bridge.errors import Fault
 from bridge.faults import INVALID_PARAMS, METHOD_NOT_FOUND, fault
 from bridge.frontend import create_app
 from bridge.procedures import Parameter, ProcedureInfo
-from bridge.settings import Settings
+from bridge.settings import Limits, Settings
 
 SECRET_DETAIL = "database password is hunter2"
 
@@ -187,7 +187,9 @@ class FakeInvoker:
         return [call.procedure for call, _ in self.calls]
 
 
-TEST_SETTINGS = Settings(http_port=0, max_batch=10, max_multicall=5, default_timeout=5.0, max_timeout=30.0)
+TEST_SETTINGS = Settings(
+    http_port=0, limits=Limits(max_batch=10, max_multicall=5), default_timeout=5.0, max_timeout=30.0
+).frontend
 
 MakeClient = Callable[..., Awaitable[TestClient[Any, Any]]]
 

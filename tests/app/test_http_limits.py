@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import json
 import xmlrpc.client
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from tests.app.conftest import FakeInvoker, MakeClient
+from tests.app.conftest import TEST_SETTINGS, FakeInvoker, MakeClient
 from tests.app.wire import json_post, json_result, xml_call, xml_post
 from tests.hostile_xml import BILLION_LAUGHS, EXTERNAL_ENTITY
 
@@ -22,7 +23,7 @@ LIMIT = 1024
 @pytest.fixture
 async def small_client(make_client: MakeClient) -> TestClient[Any, Any]:
     """The frontend with a 1 KiB body limit."""
-    return await make_client(max_body_bytes=LIMIT)
+    return await make_client(limits=dataclasses.replace(TEST_SETTINGS.limits, max_body_bytes=LIMIT))
 
 
 def _big_json() -> bytes:
