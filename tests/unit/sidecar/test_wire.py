@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from google.protobuf.descriptor import FieldDescriptor
 
-from bridge.sidecar import wire
-from bridge.sidecar.wire import RequestHead, WireError, read_fault_code, read_request_head
+from bridge.rpc import wire
+from bridge.rpc.wire import RequestHead, WireError, read_fault_code, read_request_head
 from rpcbridge.v1 import value_pb2, worker_pb2
 
 
