@@ -25,6 +25,10 @@ class Limits:
     """Parser limits, checked before any work is done on a request (see docs/security.md)."""
 
     max_body_bytes: int = 1 << 20
+    # Seconds a client has to send a request's headers (from connecting, or from the previous
+    # response on a kept-alive connection: an idle connection is closed then too), and its body.
+    http_header_timeout: float = 15.0
+    http_body_timeout: float = 30.0
     max_depth: int = 64
     max_batch: int = 100
     max_multicall: int = 100
@@ -59,6 +63,10 @@ class Settings:
     # false sends one unary gRPC call per call (docs/concepts.md, "Transport").
     stream_calls: bool = True
     max_body_bytes: int = 1 << 20
+    # Seconds a client has to send a request's headers (from connecting, or from the previous
+    # response on a kept-alive connection: an idle connection is closed then too), and its body.
+    http_header_timeout: float = 15.0
+    http_body_timeout: float = 30.0
     max_depth: int = 64
     max_batch: int = 100
     max_multicall: int = 100
@@ -89,6 +97,10 @@ class Settings:
     job_timeout: float = 0.0
     job_retention_days: int = 7
     job_retry_max_seconds: float = 60.0
+    # A running job's claim lasts job_lease_seconds and is renewed every job_heartbeat_seconds, so
+    # another sidecar takes the jobs of one that died within about a lease.
+    job_lease_seconds: float = 10.0
+    job_heartbeat_seconds: float = 3.0
     log_level: str = "INFO"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
@@ -100,6 +112,8 @@ class Settings:
         for name in ("max_body_bytes", "max_depth", "max_batch", "max_multicall"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
+        if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
+            raise ConfigError("http_header_timeout and http_body_timeout must be positive")
         if not 0 < self.default_timeout <= self.max_timeout:
             raise ConfigError("default_timeout must be positive and at most max_timeout")
         if self.auth_skew_seconds < 1:
@@ -108,6 +122,8 @@ class Settings:
             raise ConfigError("job_concurrency and job_retention_days must be at least 1")
         if self.job_timeout < 0 or self.job_retry_max_seconds <= 0:
             raise ConfigError("job_timeout must be 0 (max_timeout) or more, job_retry_max_seconds positive")
+        if not 0 < self.job_heartbeat_seconds < self.job_lease_seconds:
+            raise ConfigError("job_heartbeat_seconds must be positive and below job_lease_seconds")
 
     @property
     def worker_tls(self) -> TlsFiles | None:
