@@ -25,10 +25,6 @@ class Limits:
     """Parser limits, checked before any work is done on a request (see docs/security.md)."""
 
     max_body_bytes: int = 1 << 20
-    # Seconds a client has to send a request's headers (from connecting, or from the previous
-    # response on a kept-alive connection: an idle connection is closed then too), and its body.
-    http_header_timeout: float = 15.0
-    http_body_timeout: float = 30.0
     max_depth: int = 64
     max_batch: int = 100
     max_multicall: int = 100
