@@ -8,7 +8,7 @@ from pathlib import Path
 from bridge.settings import Settings
 from bridge.testing import deployment, start_role, wait_until
 from tests.integration.conftest import EXAMPLE_WORKER
-from tests.integration.test_background_jobs import call, state, stored, submit
+from tests.integration.test_background_jobs import call, start_another_sidecar, state, stored, submit
 
 # A short lease, renewed often, so that a dead sidecar's jobs come back within the test's patience.
 SHORT_LEASE = {"RPCBRIDGE_JOB_LEASE_SECONDS": "2", "RPCBRIDGE_JOB_HEARTBEAT_SECONDS": "0.5"}
@@ -51,9 +51,7 @@ def test_dead_sidecars_jobs_are_taken_over_within_a_lease(tmp_path: Path) -> Non
         bridge.sidecar.stop(signal.SIGKILL)
         job, _ = stored(settings, job_id)
         assert job is not None and (job.state, job.attempts) == ("running", 1)
-        address = bridge.workers[0].facts["address"]
-        args = ["--grpc-port", "0", "--admin-port", "0", "--data-dir", str(tmp_path / "data")]
-        bridge.extra.append(start_role("sidecar", [*args, "--worker", address], tmp_path, bridge.env))
+        start_another_sidecar(bridge)
 
         def succeeded_again() -> bool:
             job, _ = stored(settings, job_id)
