@@ -1,9 +1,9 @@
 """rpcbridge: one set of services for XML-RPC, JSON-RPC, pickle-over-HTTP and gRPC clients.
 
-The public SDK for writing Python workers: `Worker`, `Fault`, `Caller`.
+The public SDK for writing Python workers: `Worker`, `Fault`, `Caller`, `call_context()`.
 """
 
 from bridge.errors import Fault
-from bridge.worker import Caller, Worker
+from bridge.worker import CallContext, Caller, Worker, call_context
 
-__all__ = ["Caller", "Fault", "Worker"]
+__all__ = ["CallContext", "Caller", "Fault", "Worker", "call_context"]

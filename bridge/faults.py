@@ -99,7 +99,11 @@ def fault_for_status(status: Status, detail: str = "") -> Fault:
     """
     code = STATUS_TO_FAULT_CODE.get(status, INTERNAL_ERROR)
     in_bridge_range = -32099 <= code <= -32000
-    return Fault(code, STANDARD_MESSAGES[code], detail if detail and in_bridge_range else None)
+    standard = STANDARD_MESSAGES[code]
+    # The sidecar's detail may itself start with the standard words ("Unauthenticated", or
+    # "Unauthenticated: authentication temporarily unavailable"): say them once.
+    detail = "" if detail == standard else detail.removeprefix(f"{standard}: ")
+    return Fault(code, standard, detail if detail and in_bridge_range else None)
 
 
 def http_status_for(code: int) -> int:

@@ -27,6 +27,9 @@ PEER: Final = "rpcbridge-peer"
 HTTP_SCOPE: Final = "rpcbridge-http-scope"
 # "1": verify the caller even if the procedure is not auth=True (the frontend sets it for pickle).
 AUTH_REQUIRED: Final = "rpcbridge-auth-required"
+# Set by the sidecar's job runner on every run of a background job: the job's id, which the
+# procedure can use as an idempotency key (a job may run more than once, docs/jobs.md).
+JOB_ID: Final = "rpcbridge-job-id"
 
 
 def as_dict(metadata: Iterable[tuple[str, str | bytes]] | None) -> dict[str, str]:

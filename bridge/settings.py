@@ -58,6 +58,8 @@ class FrontendSettings:
     sidecar_address: str
     stream_calls: bool
     limits: Limits
+    http_header_timeout: float
+    http_body_timeout: float
     default_timeout: float
     max_timeout: float
     pickle_enabled: bool
@@ -84,6 +86,10 @@ class Settings:
     stream_calls: bool = True
     # In the file and the environment these are flat keys (max_body_bytes, ...), as before.
     limits: Limits = field(default_factory=Limits)
+    # Seconds a client has to send a request's headers (from connecting, or from the previous
+    # response on a kept-alive connection: an idle connection is closed then too), and its body.
+    http_header_timeout: float = 15.0
+    http_body_timeout: float = 30.0
     default_timeout: float = 30.0
     max_timeout: float = 300.0
     # Empty means SQLite in data_dir; postgresql://... for PostgreSQL.
@@ -111,6 +117,10 @@ class Settings:
     job_timeout: float = 0.0
     job_retention_days: int = 7
     job_retry_max_seconds: float = 60.0
+    # A running job's claim lasts job_lease_seconds and is renewed every job_heartbeat_seconds, so
+    # another sidecar takes the jobs of one that died within about a lease.
+    job_lease_seconds: float = 10.0
+    job_heartbeat_seconds: float = 3.0
     log_level: str = "INFO"
     # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
     legacy_methods: tuple[str, ...] = ()
@@ -122,6 +132,8 @@ class Settings:
                 raise ConfigError(f"{name} must be 0..65535, not {port}")
         if self.log_level.upper() not in _LOG_LEVELS:
             raise ConfigError(f"log_level must be one of {', '.join(_LOG_LEVELS)}, not {self.log_level!r}")
+        if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
+            raise ConfigError("http_header_timeout and http_body_timeout must be positive")
         if not 0 < self.default_timeout <= self.max_timeout:
             raise ConfigError("default_timeout must be positive and at most max_timeout")
         if self.auth_skew_seconds < 1:
@@ -130,6 +142,8 @@ class Settings:
             raise ConfigError("job_concurrency and job_retention_days must be at least 1")
         if self.job_timeout < 0 or self.job_retry_max_seconds <= 0:
             raise ConfigError("job_timeout must be 0 (max_timeout) or more, job_retry_max_seconds positive")
+        if not 0 < self.job_heartbeat_seconds < self.job_lease_seconds:
+            raise ConfigError("job_heartbeat_seconds must be positive and below job_lease_seconds")
 
     @property
     def worker_tls(self) -> TlsFiles | None:
@@ -157,6 +171,8 @@ class Settings:
             sidecar_address=self.sidecar_address,
             stream_calls=self.stream_calls,
             limits=self.limits,
+            http_header_timeout=self.http_header_timeout,
+            http_body_timeout=self.http_body_timeout,
             default_timeout=self.default_timeout,
             max_timeout=self.max_timeout,
             pickle_enabled=self.pickle_enabled,

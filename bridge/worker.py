@@ -6,6 +6,7 @@ Pure of transport: no grpc, no aiohttp. `bridge.rpc.worker_server` serves a `Wor
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import logging
@@ -32,6 +33,31 @@ class Caller:
 
     def __str__(self) -> str:
         return self.username
+
+
+@dataclass(frozen=True, slots=True)
+class CallContext:
+    """What the bridge tells a running procedure about its call (`call_context()` returns it).
+
+    Args:
+        request_id: the id of the request that made the call (for a job: of the one that submitted it).
+        job_id: the background job this run belongs to, else empty. A job may run more than once
+            (docs/jobs.md), so a procedure can use it as an idempotency key.
+    """
+
+    request_id: str = ""
+    job_id: str = ""
+
+
+_NO_CONTEXT = CallContext()
+_current_context: contextvars.ContextVar[CallContext] = contextvars.ContextVar(
+    "rpcbridge_call_context", default=_NO_CONTEXT
+)
+
+
+def call_context() -> CallContext:
+    """The context of the call the running procedure serves (empty fields outside a call)."""
+    return _current_context.get()
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,12 +160,10 @@ class Worker:
         """Descriptors of every registered procedure, in registration order."""
         return [entry.info for entry in self._procedures.values()]
 
-    async def run(self, call: Call, caller: Caller | None = None, request_id: str = "-") -> Outcome:
-        """Run one call; never raises: faults, bad arguments and crashes all become outcomes.
-
-        Args:
-            request_id: the call's request id, logged with the traceback of a crash (docs/security.md).
-        """
+    async def run(
+        self, call: Call, caller: Caller | None = None, context: CallContext = _NO_CONTEXT
+    ) -> Outcome:
+        """Run one call; never raises: faults, bad arguments and crashes all become outcomes."""
         entry = self._procedures.get(call.procedure)
         if entry is None:
             return fault(METHOD_NOT_FOUND)
@@ -154,21 +178,25 @@ class Worker:
             entry.signature.bind(*args, **named)
         except TypeError as exc:
             return fault(INVALID_PARAMS, data=str(exc))
+        token = _current_context.set(context)
         try:
             result = await self._invoke(entry, args, named)
         except Fault as raised:
             return raised
         except Exception:
             # The client sees only -32603; the operator finds the traceback by the request id.
-            log.exception("procedure %s failed (request %s)", call.procedure, request_id)
+            log.exception("procedure %s failed (request %s)", call.procedure, context.request_id or "-")
             return fault(INTERNAL_ERROR)
+        finally:
+            _current_context.reset(token)
         return Success(result)
 
     @staticmethod
     def _invoke(entry: _Registered, args: tuple[Any, ...], named: dict[str, Any]) -> Awaitable[Any]:
         if entry.is_async:
             return typing.cast(Awaitable[Any], entry.function(*args, **named))
-        # A blocking procedure must not stall the other calls this process is serving.
+        # A blocking procedure must not stall the other calls this process is serving; it runs
+        # in a copy of this context so that `call_context()` answers in its thread too.
         return asyncio.get_running_loop().run_in_executor(
-            None, functools.partial(entry.function, *args, **named)
+            None, contextvars.copy_context().run, functools.partial(entry.function, *args, **named)
         )

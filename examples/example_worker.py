@@ -13,7 +13,7 @@ import decimal
 import uuid
 from typing import Any
 
-from bridge import Caller, Fault, Worker
+from bridge import Caller, Fault, Worker, call_context
 
 worker = Worker()
 
@@ -192,6 +192,12 @@ def job_fail(code: int = 0, message: str = "the job failed") -> None:
     if code:
         raise Fault(code, message)
     raise RuntimeError(message)
+
+
+@worker.procedure(name="jobs.job_id", background=True)
+def job_id() -> str:
+    """Return the id of the job this run belongs to: the key a procedure makes a second run harmless with."""
+    return call_context().job_id
 
 
 @worker.procedure(name="jobs.whoami", auth=True, background=True)

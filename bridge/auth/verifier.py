@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from bridge.store.records import User
 DEFAULT_SKEW_SECONDS = 300
 DEFAULT_CACHE_SECONDS = 1.0
 MAX_CACHED_USERS = 10_000
+
+log = logging.getLogger("rpcbridge.auth")
 
 
 def signed_message(creds: Credentials) -> str:
@@ -113,7 +116,7 @@ class Verifier:
         try:
             fresh = await self._nonces.claim(user.username, creds.nonce, ttl, scope)
         except NonceStoreUnavailable as exc:
-            raise AuthFailure(Reason.NONCE_STORE_UNAVAILABLE, str(exc)) from exc
+            raise _unavailable(Reason.NONCE_STORE_UNAVAILABLE, exc) from exc
         if not fresh:
             raise AuthFailure(Reason.REPLAY, f"nonce already used by {user.username!r}")
         if not user.allows(procedure):
@@ -142,9 +145,19 @@ class Verifier:
             user = await self._users.get(username)
             keys = await self._users.active_keys(username) if user is not None and user.enabled else []
         except StoreError as exc:
-            raise AuthFailure(Reason.USER_STORE_UNAVAILABLE, str(exc)) from exc
+            raise _unavailable(Reason.USER_STORE_UNAVAILABLE, exc) from exc
         if self._cache_seconds > 0:
             if len(self._cache) >= MAX_CACHED_USERS:  # unknown names must not grow it without bound
                 self._cache.clear()
             self._cache[username] = (now, user, keys)
         return user, keys
+
+
+def _unavailable(reason: Reason, exc: StoreError) -> AuthFailure:
+    """The refusal for a store that cannot be reached, logged as the operator's problem it is.
+
+    A wrong key or a replay is the client's problem and only counted (by reason); an unreachable
+    store refuses every caller, so it is a warning in the log as well.
+    """
+    log.warning("authentication refused: %s (%s)", reason.value, exc)
+    return AuthFailure(reason, str(exc))

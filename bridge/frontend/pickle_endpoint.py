@@ -24,7 +24,7 @@ from bridge.frontend.call_context import context_for, with_credentials
 from bridge.frontend.dispatch import Dispatcher, internal_error
 from bridge.frontend.metrics import FrontendMetrics
 from bridge.frontend.request_log import REQUEST_ID, RPC_SUMMARY, RpcSummary, loggable
-from bridge.frontend.rpc_endpoint import read_body
+from bridge.frontend.rpc_endpoint import IncompleteBody, incomplete_body, read_body
 from bridge.protocols import pickle_http
 from bridge.settings import FrontendSettings
 
@@ -72,6 +72,8 @@ class PickleEndpoint:
         procedure = request.match_info["procedure"]
         try:
             response, outcome = await self._answer(request, procedure)
+        except IncompleteBody as exc:
+            return incomplete_body(request, PROTOCOL, (procedure,), exc)
         except Exception:
             logger.exception(
                 "unexpected error answering pickle request_id=%s procedure=%s",
@@ -99,7 +101,7 @@ class PickleEndpoint:
         # Checked before the body is read: an unsigned request is not worth reading, let alone unpickling.
         if hdrs.AUTHORIZATION not in request.headers:
             return self._unauthenticated(UNSIGNED_TEXT), None
-        body = await read_body(request, self.settings.limits.max_body_bytes)
+        body = await read_body(request, self.settings.limits.max_body_bytes, self.settings.http_body_timeout)
         if isinstance(body, Fault):
             return plain_text(400, reason(body)), None
         context = with_credentials(context, request, body)

@@ -28,7 +28,11 @@ _ACCEPTABLE_REQUEST_ID: Final = re.compile(r"[\x20-\x7e]{1,128}")
 _UNPRINTABLE: Final = re.compile(r"[^\x20-\x7e]")
 _PROCEDURES_SHOWN: Final = 5
 # nginx's number for "client closed the request before the response was sent".
-_CLIENT_CLOSED_REQUEST: Final = 499
+CLIENT_CLOSED_REQUEST: Final = 499
+# The outcome field of a request whose client hung up before it was whole (no call was made).
+CLIENT_CLOSED: Final = "client_closed"
+# ... and of one whose body did not arrive within http_body_timeout (answered 408).
+BODY_TIMEOUT: Final = "body_timeout"
 
 
 @dataclass(slots=True)
@@ -83,7 +87,7 @@ async def request_envelope(request: web.Request, handler: Handler) -> web.Stream
         _write_line(request, exc.status, started)
         raise
     except asyncio.CancelledError:
-        _write_line(request, _CLIENT_CLOSED_REQUEST, started)
+        _write_line(request, CLIENT_CLOSED_REQUEST, started)
         raise
     except Exception:
         logger.exception("unhandled error in %s request_id=%s", loggable(request.path), request_id)

@@ -7,6 +7,7 @@ never an HTML error page or a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Final
@@ -19,7 +20,14 @@ from bridge.frontend.call_context import context_for, with_credentials
 from bridge.frontend.dispatch import Dispatcher, Exchange, WireProtocol, internal_error
 from bridge.frontend.metrics import FrontendMetrics
 from bridge.frontend.negotiation import ACCEPTED_MEDIA_TYPES, UNSUPPORTED_MEDIA_TYPE_TEXT, protocol_for
-from bridge.frontend.request_log import REQUEST_ID, RPC_SUMMARY, RpcSummary
+from bridge.frontend.request_log import (
+    BODY_TIMEOUT,
+    CLIENT_CLOSED,
+    CLIENT_CLOSED_REQUEST,
+    REQUEST_ID,
+    RPC_SUMMARY,
+    RpcSummary,
+)
 from bridge.settings import FrontendSettings
 
 logger = logging.getLogger("rpcbridge.frontend")
@@ -29,28 +37,58 @@ VERSIONED_PATH: Final = r"/rpc/v{version:[1-9][0-9]{0,8}}"
 RPC_PATHS: Final = ("/rpc", "/RPC2", VERSIONED_PATH)
 
 
+class IncompleteBody(Exception):
+    """The body never arrived whole: the client hung up (499) or was too slow (408)."""
+
+    def __init__(self, status: int, outcome: str, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.outcome = outcome
+        self.text = text
+
+
+def incomplete_body(
+    request: web.Request, protocol: str, procedures: tuple[str, ...], exc: IncompleteBody
+) -> web.Response:
+    """The answer to a request whose body never came: no call was made, so metrics count nothing,
+    and the one log line says why; the connection is closed, its stream being out of step."""
+    request[RPC_SUMMARY] = RpcSummary(protocol, procedures, exc.outcome)
+    response = web.Response(status=exc.status, text=exc.text)
+    response.force_close()
+    return response
+
+
 def request_too_large(limit: int) -> Fault:
     """The fault for a body over `max_body_bytes`."""
     return fault(REQUEST_TOO_LARGE, data=f"body is over the limit of {limit} bytes")
 
 
-async def read_body(request: web.Request, limit: int) -> bytes | Fault:
+async def read_body(request: web.Request, limit: int, seconds: float) -> bytes | Fault:
     """Read the body, refusing it unread when Content-Length is over `limit`, and as soon as it is.
 
     Reads the stream directly rather than `request.read()`, whose limit answers with an HTML 413
     page that XML-RPC and JSON-RPC clients cannot parse. Chunked and compressed bodies are counted
-    as they arrive (after decompression), so neither escapes the limit.
+    as they arrive (after decompression), so neither escapes the limit. A body not complete within
+    `seconds` (trickled, or never finished) raises `IncompleteBody` for a 408, a client that
+    hangs up mid-body one for a 499.
     """
     declared = request.content_length
     if declared is not None and declared > limit:
         return request_too_large(limit)
     chunks: list[bytes] = []
     size = 0
-    while chunk := await request.content.readany():
-        size += len(chunk)
-        if size > limit:
-            return request_too_large(limit)
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(seconds):
+            while chunk := await request.content.readany():
+                size += len(chunk)
+                if size > limit:
+                    return request_too_large(limit)
+                chunks.append(chunk)
+    except TimeoutError:
+        text = f"request body not received within {seconds:g} s\n"
+        raise IncompleteBody(408, BODY_TIMEOUT, text) from None
+    except ConnectionError as exc:
+        raise IncompleteBody(CLIENT_CLOSED_REQUEST, CLIENT_CLOSED, "client closed the connection\n") from exc
     return b"".join(chunks)
 
 
@@ -74,6 +112,8 @@ class RpcEndpoint:
         started = time.perf_counter()
         try:
             exchange = await self._exchange(request, protocol)
+        except IncompleteBody as exc:
+            return incomplete_body(request, protocol.name, (), exc)
         except Exception:
             # Anything the protocol modules did not turn into a fault themselves: log it with its
             # traceback, answer in the protocol, and keep serving.
@@ -95,7 +135,7 @@ class RpcEndpoint:
         context = context_for(request, protocol.name, self.settings)
         if isinstance(context, Fault):
             return protocol.refuse(context)
-        body = await read_body(request, self.settings.limits.max_body_bytes)
+        body = await read_body(request, self.settings.limits.max_body_bytes, self.settings.http_body_timeout)
         if isinstance(body, Fault):
             return protocol.refuse(body)
         context = with_credentials(context, request, body)

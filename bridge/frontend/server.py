@@ -43,9 +43,15 @@ async def serve(
         ready: called once with the bound URL (say "http://127.0.0.1:41234") when listening; with
             `http_port` 0 the kernel picks the port, and this is how the caller learns it.
     """
-    # No aiohttp access log: `request_log` writes one line per request already.
+    # No aiohttp access log: `request_log` writes one line per request already. aiohttp's keep-alive
+    # timer closes a connection still waiting for a whole request line and headers when it fires
+    # (from the connect, or from the previous response): that makes it the header read timeout,
+    # so half a header (slowloris) holds a connection for http_header_timeout, not an hour.
     runner = web.AppRunner(
-        create_app(settings, invoker), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS
+        create_app(settings, invoker),
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
+        keepalive_timeout=settings.http_header_timeout,
     )
     await runner.setup()
     try:

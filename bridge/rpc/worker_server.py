@@ -25,7 +25,7 @@ from bridge.rpc.streams import serve_invoke_stream
 from bridge.rpc.tls import server_credentials
 from bridge.rpc.values import outcome_to_response, request_to_call
 from bridge.settings import TlsFiles
-from bridge.worker import Caller, Worker
+from bridge.worker import CallContext, Caller, Worker
 from rpcbridge.v1 import worker_pb2
 
 log = logging.getLogger("rpcbridge.worker")
@@ -76,10 +76,9 @@ class WorkerService:
         self, request: worker_pb2.InvokeRequest, received: Mapping[str, str]
     ) -> worker_pb2.InvokeResponse:
         caller_name = received.get(metadata.CALLER)
+        context = CallContext(received.get(metadata.REQUEST_ID, ""), received.get(metadata.JOB_ID, ""))
         outcome: Outcome = await self._worker.run(
-            request_to_call(request),
-            Caller(caller_name) if caller_name else None,
-            received.get(metadata.REQUEST_ID, "-"),
+            request_to_call(request), Caller(caller_name) if caller_name else None, context
         )
         try:
             return outcome_to_response(outcome)

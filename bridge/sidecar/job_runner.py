@@ -3,7 +3,9 @@
 Pure of transport: jobs go to workers through the sidecar's terminal forward (a `Proceed`), never
 through the interceptor chain, so a worker sees an ordinary call and nothing is accepted twice.
 Outcomes: a reply from the worker (result or fault) finishes the job; a worker that cannot be
-reached puts it back in the queue with backoff; any other failure status fails it (docs/jobs.md).
+reached, or a call cut off in transport (a worker killed mid-call), puts it back in the queue with
+backoff; any other failure status fails it (docs/jobs.md). While a job runs, its claim's lease is
+renewed every few seconds, so the jobs of a sidecar that died are claimed again within a lease.
 """
 
 from __future__ import annotations
@@ -29,9 +31,20 @@ from bridge.store.records import Job, JobFault
 log = logging.getLogger("rpcbridge.sidecar.jobs")
 
 # No worker could take the call (down, restarting, not yet in the catalogue, shutting down, or
-# overloaded): the job did not run to an answer, so it waits and runs again.
+# overloaded), or the call was cut off on its way: the job did not run to an answer, so it waits
+# and runs again. A worker killed mid-call ends the calls on its stream with whatever status the
+# transport saw first: UNAVAILABLE, or INTERNAL / UNKNOWN ("RST_STREAM", "Stream removed").
+# Application faults, crashes in a procedure included, come back inside an OK reply and stay final.
 RETRYABLE: Final = frozenset(
-    {Status.UNAVAILABLE, Status.NOT_FOUND, Status.CANCELLED, Status.RESOURCE_EXHAUSTED, Status.ABORTED}
+    {
+        Status.UNAVAILABLE,
+        Status.NOT_FOUND,
+        Status.CANCELLED,
+        Status.RESOURCE_EXHAUSTED,
+        Status.ABORTED,
+        Status.INTERNAL,
+        Status.UNKNOWN,
+    }
 )
 FIRST_RETRY_SECONDS: Final = 1.0
 JOB_PEER: Final = "job-runner"
@@ -68,8 +81,9 @@ class JobRunner:
         timeout: seconds one run may take (the worker call's deadline).
         retry_max_seconds: the longest wait before a job that found no worker runs again.
         poll_seconds: how often the store is asked for jobs other sidecars accepted or that are due.
-        lease_grace_seconds: how long past `timeout` a claim holds; after that another runner may
+        lease_seconds: how long a claim holds without renewal; after that another runner may
             take the job (its runner is presumed dead).
+        heartbeat_seconds: how often the leases of running jobs are renewed (below `lease_seconds`).
     """
 
     def __init__(
@@ -82,11 +96,14 @@ class JobRunner:
         timeout: float = 300.0,
         retry_max_seconds: float = 60.0,
         poll_seconds: float = 1.0,
-        lease_grace_seconds: float = 30.0,
+        lease_seconds: float = 10.0,
+        heartbeat_seconds: float = 3.0,
         runner_id: str | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if not 0 < heartbeat_seconds < lease_seconds:
+            raise ValueError("heartbeat_seconds must be positive and below lease_seconds")
         self.runner_id = runner_id or uuid.uuid4().hex
         self._store = store
         self._forward = forward
@@ -95,10 +112,11 @@ class JobRunner:
         self._timeout = timeout
         self._retry_max = retry_max_seconds
         self._poll = poll_seconds
-        self._lease = timeout + lease_grace_seconds
+        self._lease = lease_seconds
+        self._heartbeat = heartbeat_seconds
         self._wake = asyncio.Event()
-        self._running: set[asyncio.Task[None]] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._running: dict[asyncio.Task[None], str] = {}
+        self._tasks: list[asyncio.Task[None]] = []
 
     @property
     def running(self) -> int:
@@ -111,12 +129,15 @@ class JobRunner:
 
     async def start(self) -> None:
         """Start claiming and running jobs in the background (once)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="job-runner")
+        if not self._tasks:
+            self._tasks = [
+                asyncio.create_task(self._run(), name="job-runner"),
+                asyncio.create_task(self._renew_forever(), name="job-heartbeat"),
+            ]
 
     async def aclose(self) -> None:
         """Stop: cancel runs in flight, and put their jobs back in the queue for the next start."""
-        tasks: list[asyncio.Task[None]] = [*self._running, *([self._task] if self._task else [])]
+        tasks: list[asyncio.Task[None]] = [*self._running, *self._tasks]
         for task in tasks:
             task.cancel()
         await _settle(tasks)
@@ -136,6 +157,22 @@ class JobRunner:
                     await self._wake.wait()
             self._wake.clear()
 
+    async def _renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._heartbeat)
+            await self.renew_leases()
+
+    async def renew_leases(self) -> int:
+        """Extend the claims of the jobs running here by a lease from now; return how many."""
+        held = set(self._running.values())
+        if not held:
+            return 0
+        try:
+            return await self._store.renew(self.runner_id, held, self._lease)
+        except StoreError as exc:  # the next beat tries again; a lapse only means a second run
+            log.warning("jobs: cannot renew the leases of %d running jobs: %s", len(held), exc)
+            return 0
+
     async def claim_and_start(self) -> int:
         """Claim as many jobs as there are free slots and start running them; return how many."""
         free = self._concurrency - len(self._running)
@@ -148,12 +185,12 @@ class JobRunner:
             return 0
         for job in jobs:
             task = asyncio.create_task(self.run_job(job), name=f"job-{job.id}")
-            self._running.add(task)
+            self._running[task] = job.id
             task.add_done_callback(self._done)
         return len(jobs)
 
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
+        self._running.pop(task, None)
         self._wake.set()  # a slot is free
 
     async def run_job(self, job: Job) -> None:
@@ -169,7 +206,8 @@ class JobRunner:
             request_id=request_id,
             timeout=self._timeout,
             caller=job.user or None,
-            forward_metadata=dict(job.forward_metadata),
+            # The job id reaches the procedure (`bridge.call_context()`) as an idempotency key.
+            forward_metadata={**job.forward_metadata, metadata.JOB_ID: job.id},
         )
         start = time.perf_counter()
         try:

@@ -63,6 +63,8 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             concurrency=settings.job_concurrency,
             timeout=settings.job_deadline,
             retry_max_seconds=settings.job_retry_max_seconds,
+            lease_seconds=settings.job_lease_seconds,
+            heartbeat_seconds=settings.job_heartbeat_seconds,
         )
         interceptors: list[Interceptor] = [
             ObserveCalls(sinks),

@@ -8,6 +8,7 @@ schema migrations, so every process (sidecar, `rpcbridge users`) meets the curre
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -17,7 +18,7 @@ from bridge.store.database import Database
 from bridge.store.interfaces import AdminStore, CallLogStore, EventStore, JobStore, NonceStore, UserStore
 from bridge.store.key_cipher import KeyCipher
 from bridge.store.migrations import apply_migrations
-from bridge.store.nonce_stores import DEFAULT_PREFIX, MemoryNonceStore, RedisNonceStore
+from bridge.store.nonce_stores import CLIENT_NAME, DEFAULT_PREFIX, MemoryNonceStore, RedisNonceStore
 from bridge.store.postgres_database import PostgresDatabase
 from bridge.store.sql_job_stores import SqlEventStore, SqlJobStore
 from bridge.store.sql_stores import SqlAdminStore, SqlCallLogStore, SqlUserStore
@@ -76,7 +77,8 @@ def open_nonce_store(redis_url: str, prefix: str = DEFAULT_PREFIX) -> MemoryNonc
         return MemoryNonceStore()
     if not redis_url.startswith(REDIS_SCHEMES):
         raise ConfigError("redis_url must start with redis://, rediss:// or unix://")
-    return RedisNonceStore(redis_url, prefix=prefix)
+    # Named per process, so an operator (or a test) can tell one sidecar's connections in CLIENT LIST.
+    return RedisNonceStore(redis_url, prefix=prefix, client_name=f"{CLIENT_NAME}-{os.getpid()}")
 
 
 async def open_stores(settings: Settings) -> Stores:

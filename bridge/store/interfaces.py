@@ -16,7 +16,7 @@ these Protocols; tests pass small fakes. The exception tree:
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from bridge.errors import BridgeError
@@ -180,6 +180,16 @@ class JobStore(Protocol):
         self, job_id: str, runner: str, delay: float, now: datetime.datetime | None = None
     ) -> bool:
         """Put a claimed job back in the queue, runnable `delay` seconds from now; False as `finish`."""
+        ...
+
+    async def renew(
+        self,
+        runner: str,
+        job_ids: Collection[str],
+        lease_seconds: float,
+        now: datetime.datetime | None = None,
+    ) -> int:
+        """Extend the leases of these jobs that `runner` still holds to `lease_seconds` from now; how many."""
         ...
 
     async def release(self, runner: str, now: datetime.datetime | None = None) -> int:

@@ -1,29 +1,41 @@
 """Nonce caches behind `NonceStore`: in memory for one sidecar, Redis to share between sidecars.
 
 Imports redis.asyncio only for `RedisNonceStore`. A claim is atomic in both: the memory store
-runs on one event loop without awaiting in between, Redis uses `SET key scope NX EX ttl`.
+runs on one event loop without awaiting in between, Redis uses `SET key value NX EX ttl`.
 
 A claim may carry a scope: the frontend's secret, random id for one HTTP request. Claiming a
 nonce again with the same non-empty scope succeeds, so a JSON-RPC batch or a system.multicall
 signed once is checked once per HTTP request (DESIGN.md, Security); any other reuse is a replay.
 When Redis cannot be reached a claim raises `NonceStoreUnavailable`, so authentication fails
-closed instead of letting a possible replay through.
+closed instead of letting a possible replay through. A connection Redis dropped (restart,
+failover, idle `timeout`) is not "unreachable": the command runs again on a fresh connection.
 """
 
 from __future__ import annotations
 
 import heapq
+import secrets
 import time
 import urllib.parse
 from collections.abc import Callable
 from typing import Final
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bridge.store.interfaces import NonceStoreUnavailable
 
 DEFAULT_PREFIX: Final = "rpcbridge:nonce:"
+CLIENT_NAME: Final = "rpcbridge-nonces"
+# A dropped connection costs one more try on a new one; a server that is really gone costs
+# `timeout` per try, so the retries stay few and the backoff short.
+RETRIES: Final = 2
+HEALTH_CHECK_SECONDS: Final = 5
+_TOKEN_HEX: Final = 16
 
 
 def nonce_key(username: str, nonce: str) -> str:
@@ -86,16 +98,31 @@ def _redacted(url: str) -> str:
 class RedisNonceStore:
     """Nonces in Redis with `SET NX EX`, shared by every sidecar pointed at the same server.
 
+    Each claim stores a random token before its scope. A command is retried on a new connection
+    when the old one dropped, and the first try's SET may have landed before the drop: finding the
+    key holding this claim's own token then means the claim succeeded, not that it is a replay.
+
     Args:
         prefix: put before every key, so several deployments (or test runs) can share a server.
         timeout: seconds to connect and to wait for a reply before the store counts as unavailable.
+        client_name: the name its connections carry in Redis's `CLIENT LIST`.
     """
 
-    def __init__(self, url: str, prefix: str = DEFAULT_PREFIX, timeout: float = 2.0) -> None:
+    def __init__(
+        self, url: str, prefix: str = DEFAULT_PREFIX, timeout: float = 2.0, client_name: str = CLIENT_NAME
+    ) -> None:
         self._where = _redacted(url)
         self._prefix = prefix
         self._client = aioredis.Redis.from_url(
-            url, socket_connect_timeout=timeout, socket_timeout=timeout, decode_responses=False
+            url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            decode_responses=False,
+            client_name=client_name,
+            # Connections idle longer than this are PINGed before use, so a stale one is replaced.
+            health_check_interval=HEALTH_CHECK_SECONDS,
+            retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), RETRIES),
+            retry_on_error=[RedisConnectionError, RedisTimeoutError, ConnectionResetError],
         )
 
     @property
@@ -109,12 +136,16 @@ class RedisNonceStore:
         Raises NonceStoreUnavailable when Redis cannot be reached or fails.
         """
         key = self._prefix + nonce_key(username, nonce)
-        # An unscoped claim stores b"", which no non-empty scope can equal.
-        value = scope.encode()
+        token = secrets.token_hex(_TOKEN_HEX // 2).encode()
+        # An unscoped claim stores only the token, whose scope part (b"") no non-empty scope equals.
+        value = token + scope.encode()
         try:
             if await self._client.set(key, value, nx=True, ex=max(1, int(ttl_seconds))):
                 return True
-            return bool(scope) and await self._client.get(key) == value
+            stored = await self._client.get(key)
+            if stored == value:  # this claim's own SET, answered on a connection that then dropped
+                return True
+            return bool(scope) and stored is not None and stored[_TOKEN_HEX:] == scope.encode()
         except (RedisError, OSError) as exc:
             raise NonceStoreUnavailable(
                 f"nonce store unavailable: Redis at {self._where}: {type(exc).__name__}"

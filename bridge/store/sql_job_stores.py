@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, Final
 
 from bridge.store.database import Database, Row, Session, utc_now
@@ -202,6 +202,28 @@ class SqlJobStore:
                 self._db.encode_time(due),
             )
         return changed == 1
+
+    async def renew(
+        self,
+        runner: str,
+        job_ids: Collection[str],
+        lease_seconds: float,
+        now: datetime.datetime | None = None,
+    ) -> int:
+        """Extend the leases of these jobs that `runner` still holds to `lease_seconds` from now; how many."""
+        ids = sorted(job_ids)
+        if not ids:
+            return 0
+        lease = (now or self._clock()) + datetime.timedelta(seconds=lease_seconds)
+        placeholders = ", ".join(f"${index}" for index in range(3, len(ids) + 3))
+        async with self._db.session() as session:
+            return await session.execute(
+                "UPDATE jobs SET lease_until = $2"  # noqa: S608 (placeholders only)
+                f" WHERE runner = $1 AND state = 'running' AND id IN ({placeholders})",
+                runner,
+                self._db.encode_time(lease),
+                *ids,
+            )
 
     async def release(self, runner: str, now: datetime.datetime | None = None) -> int:
         """Put every job `runner` holds back in the queue, runnable at once (a graceful stop)."""

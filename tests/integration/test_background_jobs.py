@@ -200,6 +200,15 @@ def test_queued_job_runs_after_restart_on_postgresql(tmp_path: Path, postgres_ur
         restart_with_a_queued_job(bridge, Settings(database_url=postgres_url), settings_args)
 
 
+def start_another_sidecar(bridge: Deployment) -> RunningProcess:
+    """A sidecar on the deployment's data directory and first worker, as after a restart."""
+    address = bridge.workers[0].facts["address"]
+    args = ["--grpc-port", "0", "--admin-port", "0", "--data-dir", str(bridge.scratch / "data")]
+    sidecar = start_role("sidecar", [*args, "--worker", address], bridge.scratch, bridge.env)
+    bridge.extra.append(sidecar)
+    return sidecar
+
+
 def test_sidecar_stopped_mid_job_puts_it_back_and_runs_it_again(tmp_path: Path) -> None:
     """SIGTERM during a run: the job goes back to the queue, and the next sidecar runs it again."""
     with deployment([EXAMPLE_WORKER], scratch=tmp_path) as bridge:
@@ -209,9 +218,7 @@ def test_sidecar_stopped_mid_job_puts_it_back_and_runs_it_again(tmp_path: Path) 
         assert bridge.sidecar.stop() == 0
         job, _ = stored(settings, job_id)
         assert job is not None and (job.state, job.attempts) == ("queued", 1)
-        address = bridge.workers[0].facts["address"]
-        args = ["--grpc-port", "0", "--admin-port", "0", "--data-dir", str(tmp_path / "data")]
-        bridge.extra.append(start_role("sidecar", [*args, "--worker", address], tmp_path, bridge.env))
+        start_another_sidecar(bridge)
 
         def rerunning() -> bool:
             job, _ = stored(settings, job_id)

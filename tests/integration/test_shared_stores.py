@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import xmlrpc.client
 from pathlib import Path
 
 import grpc
@@ -12,10 +13,12 @@ from bridge.auth.signing import auth_params
 from bridge.rpc.values import from_value, to_value
 from bridge.settings import Settings
 from bridge.store.factory import open_stores
+from bridge.store.nonce_stores import CLIENT_NAME
 from bridge.store.records import CallFilter, CallRecord
 from bridge.testing import Deployment, deployment, start_role, wait_until
 from rpcbridge.v1 import worker_pb2, worker_pb2_grpc
 from tests.integration.conftest import EXAMPLE_WORKER, REDIS_URL, json_rpc
+from tests.integration.stores.test_nonce_stores import kill_connections_named
 from tests.integration.test_authentication import rpcbridge, xmlrpc_fault_code
 
 
@@ -44,6 +47,21 @@ def test_two_sidecars_sharing_redis_refuse_a_nonce_replayed_across_them(tmp_path
         assert raised.value.code() is grpc.StatusCode.UNAUTHENTICATED
 
 
+@pytest.mark.redis
+def test_sidecar_survives_redis_dropping_its_connections(tmp_path: Path) -> None:
+    """Redis closes the sidecar's pooled connections (CLIENT KILL, as a restart or idle timeout
+    would): the next authenticated calls succeed, none says "temporarily unavailable"."""
+    env = {"RPCBRIDGE_REDIS_URL": REDIS_URL}
+    with deployment([EXAMPLE_WORKER], env=env, scratch=tmp_path) as bridge:
+        key = rpcbridge(tmp_path / "data", "users", "add", "alice")
+        url = bridge.url + "/rpc"
+        assert xmlrpc_fault_code(url, "account.whoami", *auth_params("alice", key)) == "alice"
+        name = f"{CLIENT_NAME}-{bridge.sidecar.process.pid}"
+        assert asyncio.run(kill_connections_named(name)) >= 1
+        for _ in range(3):
+            assert xmlrpc_fault_code(url, "account.whoami", *auth_params("alice", key)) == "alice"
+
+
 def test_unreachable_redis_fails_auth_closed_and_keeps_public_procedures(tmp_path: Path) -> None:
     """With the configured Redis down, authenticated calls fail clearly; the rest keep working."""
     with deployment(
@@ -55,7 +73,15 @@ def test_unreachable_redis_fails_auth_closed_and_keeps_public_procedures(tmp_pat
             {"jsonrpc": "2.0", "method": "account.whoami", "params": auth_params("alice", key), "id": 1},
         )
         assert answer["error"]["code"] == -32001
-        assert "temporarily unavailable" in answer["error"]["message"] + str(answer["error"].get("data"))
+        # The reason once: the standard message, and the detail without the message repeated.
+        assert (answer["error"]["message"], answer["error"]["data"]) == (
+            "Unauthenticated",
+            "authentication temporarily unavailable",
+        )
+        proxy = xmlrpc.client.ServerProxy(bridge.url + "/rpc")
+        with proxy, pytest.raises(xmlrpc.client.Fault) as refused:
+            proxy.account.whoami(*auth_params("alice", key))
+        assert refused.value.faultString == "Unauthenticated: authentication temporarily unavailable"
         assert xmlrpc_fault_code(bridge.url + "/rpc", "echo", "still here") == "still here"
 
 

@@ -78,6 +78,19 @@ async def test_lapsed_lease_is_claimed_again(jobs: SqlJobStore) -> None:
     assert await jobs.finish("job0", "runner-2", b"answer", now=later(3 + LEASE))
 
 
+async def test_renewed_lease_keeps_the_claim_and_only_for_its_holder(jobs: SqlJobStore) -> None:
+    """A heartbeat moves the lease on, so a live runner keeps its job; a former holder renews nothing."""
+    await jobs.add(job("job0"))
+    await jobs.add(job("job1", seconds=1))
+    await jobs.claim("runner-1", 2, LEASE, now=later(2))
+    assert await jobs.renew("runner-1", {"job0"}, LEASE, now=later(LEASE)) == 1
+    [lapsed] = await jobs.claim("runner-2", 2, LEASE, now=later(LEASE + 3))
+    assert lapsed.id == "job1"  # not renewed: its lease ran out
+    assert await jobs.renew("runner-1", {"job0", "job1"}, LEASE, now=later(LEASE + 4)) == 1
+    assert await jobs.renew("runner-1", set(), LEASE) == 0
+    assert await jobs.finish("job0", "runner-1", b"answer", now=later(2 * LEASE))
+
+
 async def test_success_keeps_the_response(jobs: SqlJobStore, events: SqlEventStore) -> None:
     """A finished job is succeeded, with its response and finish time, and writes no event."""
     await jobs.add(job("job0"))

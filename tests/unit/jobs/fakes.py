@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,7 @@ class FakeJobStore:
     finished: list[tuple[str, str, bytes, JobFault | None]] = field(default_factory=list)
     retried: list[tuple[str, str, float]] = field(default_factory=list)
     released: list[str] = field(default_factory=list)
+    renewed: list[tuple[str, frozenset[str], float]] = field(default_factory=list)
     down: bool = False
     holds_claims: bool = True
     changed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -97,6 +98,17 @@ class FakeJobStore:
         if job_id in self.jobs:
             self.jobs[job_id] = dataclasses.replace(self.jobs[job_id], state="queued")
         return self.holds_claims
+
+    async def renew(
+        self,
+        runner: str,
+        job_ids: Collection[str],
+        lease_seconds: float,
+        now: datetime.datetime | None = None,
+    ) -> int:
+        self._check()
+        self.renewed.append((runner, frozenset(job_ids), lease_seconds))
+        return len(job_ids)
 
     async def release(self, runner: str, now: datetime.datetime | None = None) -> int:
         self._check()

@@ -56,7 +56,8 @@ async def test_run_reaches_the_worker_as_an_ordinary_call_from_the_user() -> Non
         12.5,
     )
     assert call.metadata == {metadata.REQUEST_ID: "req-1"}
-    assert call.forward_metadata == {"x-extra": "1"}
+    # The job id travels to the worker (and the procedure) as an idempotency key.
+    assert call.forward_metadata == {"x-extra": "1", metadata.JOB_ID: job.id}
 
 
 async def test_success_keeps_the_workers_response() -> None:
@@ -72,10 +73,19 @@ async def test_application_fault_fails_the_job_with_its_code_and_message() -> No
 
 
 @pytest.mark.parametrize(
-    "status", [Status.UNAVAILABLE, Status.NOT_FOUND, Status.CANCELLED, Status.RESOURCE_EXHAUSTED]
+    "status",
+    [
+        Status.UNAVAILABLE,
+        Status.NOT_FOUND,
+        Status.CANCELLED,
+        Status.RESOURCE_EXHAUSTED,
+        Status.INTERNAL,
+        Status.UNKNOWN,
+    ],
 )
 async def test_no_worker_answer_puts_the_job_back(status: Status) -> None:
-    """Worker down, not in the catalogue, stopping or overloaded: the job is retried later, not failed."""
+    """Worker down, not in the catalogue, stopping, overloaded, or killed mid-call (the transport's
+    INTERNAL / UNKNOWN): the job is retried later, not failed."""
     store = await run(ProxyReply.failure(status, "worker unreachable"))
     assert store.finished == []
     [(job_id, runner, delay)] = store.retried
@@ -137,6 +147,46 @@ async def test_concurrency_is_bounded_and_stop_requeues_runs_in_flight() -> None
     assert store.released == [RUNNER]
     assert sorted(j.state for j in store.jobs.values()) == ["queued"] * 5
     assert store.finished == []
+
+
+async def test_heartbeat_renews_only_the_jobs_running_here() -> None:
+    """Leases of jobs in flight are extended by a lease from now; finished ones are not kept alive."""
+    store = FakeJobStore()
+    for index in range(3):
+        await store.add(a_job(f"job{index}"))
+    forward = ScriptedForward([ProxyReply(SUCCESS)], gate=asyncio.Event())
+    runner = make_runner(store, forward, concurrency=2)
+    assert await runner.renew_leases() == 0
+    assert await runner.claim_and_start() == 2
+    try:
+        assert await runner.renew_leases() == 2
+        assert store.renewed == [(RUNNER, frozenset({"job0", "job1"}), 10.0)]
+    finally:
+        await runner.aclose()
+    store.down = True
+    assert await runner.renew_leases() == 0  # nothing held any more, and no store asked
+
+
+async def test_heartbeat_survives_a_store_outage(caplog: pytest.LogCaptureFixture) -> None:
+    """A renewal the store refuses is logged and counted as none; the runner carries on."""
+    store = FakeJobStore()
+    await store.add(a_job("job0"))
+    runner = make_runner(store, ScriptedForward([ProxyReply(SUCCESS)], gate=asyncio.Event()))
+    await runner.claim_and_start()
+    store.down = True
+    try:
+        with caplog.at_level(logging.WARNING, logger="rpcbridge.sidecar.jobs"):
+            assert await runner.renew_leases() == 0
+    finally:
+        store.down = False
+        await runner.aclose()
+    assert any("cannot renew" in r.getMessage() for r in caplog.records)
+
+
+def test_heartbeat_must_beat_within_the_lease() -> None:
+    """A heartbeat no shorter than the lease would let claims lapse under a live runner."""
+    with pytest.raises(ValueError, match="heartbeat"):
+        JobRunner(FakeJobStore(), ScriptedForward(), JOB_CODEC, lease_seconds=3.0, heartbeat_seconds=3.0)
 
 
 async def test_running_loop_takes_accepted_jobs_until_done() -> None:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bridge import Worker, metadata
+from bridge import CallContext, Worker, metadata
 from bridge.calls import Call
 from bridge.errors import Fault
 from bridge.faults import INTERNAL_ERROR
@@ -25,7 +25,7 @@ async def test_the_client_sees_an_internal_error_without_the_traceback(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.ERROR):
-        outcome = await worker.run(Call("explode", ("hunter2",)), request_id="req-42")
+        outcome = await worker.run(Call("explode", ("hunter2",)), context=CallContext(request_id="req-42"))
     assert isinstance(outcome, Fault)
     assert outcome.code == INTERNAL_ERROR
     assert "hunter2" not in repr(outcome.value) and "Traceback" not in repr(outcome.value)
@@ -33,7 +33,7 @@ async def test_the_client_sees_an_internal_error_without_the_traceback(
 
 async def test_the_traceback_is_logged_with_the_request_id(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR):
-        await worker.run(Call("explode", ("x",)), request_id="req-42")
+        await worker.run(Call("explode", ("x",)), context=CallContext(request_id="req-42"))
     (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert "req-42" in record.getMessage() and "explode" in record.getMessage()
     assert record.exc_info is not None and record.exc_info[0] is RuntimeError
