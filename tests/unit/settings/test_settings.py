@@ -127,6 +127,8 @@ def test_frontend_view_holds_only_what_the_frontend_uses() -> None:
         "sidecar_address",
         "stream_calls",
         "limits",
+        "http_header_timeout",
+        "http_body_timeout",
         "default_timeout",
         "max_timeout",
         "pickle_enabled",
