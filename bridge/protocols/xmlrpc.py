@@ -49,10 +49,11 @@ The last six are Python's own types, which pickle-over-HTTP callers and Python w
 "Not representable" means a fault VALUE_NOT_REPRESENTABLE (-32007) saying what and where, never a
 silent change. Decoding faults: PARSE_ERROR for XML that is not well-formed or not decodable,
 INVALID_REQUEST for well-formed XML that is not a valid methodCall/methodResponse (and for any DTD,
-entity declaration or external reference, refused as defusedxml does), REQUEST_TOO_LARGE for a body
-over `Limits.max_body_bytes` or an element nesting deeper than `Limits.max_depth` (elements, not
-values: each array or struct level costs three). A fault's faultString is its message, plus
-": " + data when data is a str; characters XML cannot carry become U+FFFD there.
+entity declaration or external reference, which defusedxml's hardened expat parser refuses),
+REQUEST_TOO_LARGE for a body over `Limits.max_body_bytes` or an element nesting deeper than
+`Limits.max_depth` (elements, not values: each array or struct level costs three). A fault's
+faultString is its message, plus ": " + data when data is a str; characters XML cannot carry
+become U+FFFD there.
 """
 
 from __future__ import annotations
@@ -64,10 +65,12 @@ import decimal
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, NoReturn
+from types import SimpleNamespace
+from typing import Any, Final
 from xml.parsers import expat
 
-from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
+from defusedxml import DefusedXmlException
+from defusedxml.xmlrpc import DefusedExpatParser
 
 from bridge.calls import Call, Outcome, Success
 from bridge.errors import Fault
@@ -357,35 +360,27 @@ def _misplaced(parent: str, tag: str) -> str:
     return f"<{tag}> is not allowed here inside <{parent}>"
 
 
-def _refuse_dtd(name: str, sysid: str | None, pubid: str | None, _internal: bool) -> NoReturn:
-    raise DTDForbidden(name, sysid, pubid)
-
-
-def _refuse_entity(name: str, *_details: object) -> NoReturn:
-    # Unreachable behind _refuse_dtd (entities are declared in a DTD); kept as defusedxml keeps it.
-    raise EntitiesForbidden(name, None, None, None, None, None)
-
-
-def _refuse_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> NoReturn:
-    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+def _xml_declaration(_encoding: str | None, _standalone: object) -> None:
+    """The XML declaration needs no handling: expat itself honours its encoding."""
 
 
 def _parse(body: bytes, limits: Limits, root: str) -> Any:
-    """Parse a whole document with expat, refusing DTDs and entities as defusedxml does."""
+    """Parse a whole document in one pass with defusedxml's hardened expat parser.
+
+    `DefusedExpatParser` (what `defusedxml.xmlrpc` puts under the standard library's XML-RPC) wires
+    our handlers to expat and installs its own refusals; `forbid_dtd=True` refuses any DOCTYPE too.
+    """
     if len(body) > limits.max_body_bytes:
         raise fault(REQUEST_TOO_LARGE, data=f"body over the limit of {limits.max_body_bytes} bytes")
     start, end, chunks, out = _parse_handlers(root, limits.max_depth)
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = chunks.append
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.EntityDeclHandler = _refuse_entity
-    parser.UnparsedEntityDeclHandler = _refuse_entity
-    parser.ExternalEntityRefHandler = _refuse_external
+    target = SimpleNamespace(start=start, end=end, data=chunks.append, xml=_xml_declaration)
+    parser = DefusedExpatParser(target, forbid_dtd=True)
+    # One call per text node rather than per buffer-sized piece; the stdlib's ExpatParser (which
+    # defusedxml extends) keeps its pyexpat parser in `_parser`, and defusedxml hardens it there too.
+    parser._parser.buffer_text = True
     try:
-        parser.Parse(body, True)
+        parser.feed(body)
+        parser.close()
     except Fault:
         raise
     except DefusedXmlException as exc:
