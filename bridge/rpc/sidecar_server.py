@@ -132,4 +132,6 @@ async def start_sidecar_server(
         service.invoke, service.invoke_stream, service.list_procedures, invoke_as_bytes=True
     )
     outgoing = outgoing_calls_handler(record_outgoing)
-    return await start_server(listen, [generic, outgoing], [WORKER_SERVICE, OUTGOING_SERVICE_NAME])
+    return await start_server(
+        listen, [generic, outgoing], [WORKER_SERVICE, OUTGOING_SERVICE_NAME], reflection=True
+    )
