@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -23,6 +24,9 @@ from bridge.user_commands import add_user_commands, run_user_command
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rpcbridge", description="XML-RPC / JSON-RPC / gRPC bridge")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {importlib.metadata.version('rpcbridge')}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, help="TOML settings file")
@@ -146,10 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_user_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
         # loads the stores.
+        if args.command == "worker":
+            from bridge.worker_main import run_worker
+
+            return _run(run_worker(settings, args.target, args.listen, args.ready_file))
         from bridge import roles
 
-        if args.command == "worker":
-            return _run(roles.run_worker(settings, args.target, args.listen, args.ready_file))
         if args.command == "legacy":
             upstream = _upstream_config(args, settings)
             return _run(roles.run_legacy(settings, upstream, args.listen, args.ready_file))

@@ -1,4 +1,4 @@
-"""What each process runs: worker, sidecar, frontend. Wires the layers together, once, at start-up.
+"""What the legacy adapter, sidecar and frontend run (a worker's is `bridge.worker_main`), wired once.
 
 The only place where the gRPC package (`bridge.rpc`) and the HTTP package (`bridge.frontend`) meet.
 """
@@ -36,17 +36,6 @@ from bridge.sidecar.retention import purge_forever
 from bridge.store.call_log_writer import CallLogWriter
 from bridge.store.factory import open_stores
 from bridge.store.records import CallRecord
-from bridge.targets import load_worker
-
-
-async def run_worker(settings: Settings, target: str, listen: str, ready_file: Path | None) -> None:
-    """Serve the Worker that `target` names until cancelled."""
-    worker = load_worker(target)
-
-    def ready(address: str) -> None:
-        announce(ready_file, role="worker", target=target, address=address)
-
-    await serve_worker(worker, listen, settings.worker_secret, ready, settings.worker_tls)
 
 
 async def run_legacy(

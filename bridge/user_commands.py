@@ -14,7 +14,6 @@ from collections.abc import Callable
 from bridge.auth.passwords import hash_password
 from bridge.errors import ConfigError
 from bridge.settings import Settings
-from bridge.store.factory import open_stores
 from bridge.store.interfaces import StoreError
 
 MIN_PASSWORD_LENGTH = 8
@@ -53,6 +52,10 @@ async def run_user_command(
     settings: Settings, args: argparse.Namespace, say: Callable[[str], None] = print
 ) -> int:
     """Carry out one `users` or `admin` action; returns the exit status."""
+    # Imported here: `rpcbridge worker` parses these commands too, and must not need the database
+    # drivers, which come with the `server` extra.
+    from bridge.store.factory import open_stores
+
     password = _read_password() if args.command == "admin" else ""
     stores = await open_stores(settings)
     try:
