@@ -1,6 +1,6 @@
 """The `rpcbridge` command: parses arguments, builds settings once, runs one role.
 
-Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`.
+Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`, `db`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from bridge.errors import ConfigError
 from bridge.legacy.upstream import PROTOCOLS, UpstreamConfig
 from bridge.observability import configure_logging
 from bridge.settings import Settings, load_settings, secret_from_environment
+from bridge.store.interfaces import StoreError
 from bridge.supervisor import run_up
 from bridge.user_commands import add_user_commands, run_user_command
 
@@ -146,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level, args.command)
         if args.command == "up":
             return asyncio.run(run_up(settings, args.config, args.worker, args.legacy))
-        if args.command in ("users", "admin"):
+        if args.command in ("users", "admin", "db"):
             return asyncio.run(run_user_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
         # loads the stores.
@@ -165,3 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"rpcbridge: error: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:
+        # An unmigrated schema (auto_migrate = false) or an unreachable database, said plainly.
+        print(f"rpcbridge: error: {exc}", file=sys.stderr)
+        return 1
