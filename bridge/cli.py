@@ -1,12 +1,13 @@
 """The `rpcbridge` command: parses arguments, builds settings once, runs one role.
 
-Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`, `conformance`.
+Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`, `db`, `conformance`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
@@ -17,12 +18,16 @@ from bridge.errors import ConfigError
 from bridge.legacy.upstream import PROTOCOLS, UpstreamConfig
 from bridge.observability import configure_logging
 from bridge.settings import Settings, load_settings, secret_from_environment
+from bridge.store.interfaces import StoreError
 from bridge.supervisor import run_up
 from bridge.user_commands import add_user_commands, run_user_command
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rpcbridge", description="XML-RPC / JSON-RPC / gRPC bridge")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {importlib.metadata.version('rpcbridge')}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, help="TOML settings file")
@@ -151,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             secret = settings.worker_secret if args.secret is None else args.secret
             tls = settings.worker_tls
             return asyncio.run(run_conformance(args.target, secret, tls, args.echo, args.sleep))
-        if args.command in ("users", "admin"):
+        if args.command in ("users", "admin", "db"):
             return asyncio.run(run_user_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
         # loads the stores.
@@ -174,3 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"rpcbridge: error: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:
+        # An unmigrated schema (auto_migrate = false) or an unreachable database, said plainly.
+        print(f"rpcbridge: error: {exc}", file=sys.stderr)
+        return 1

@@ -94,6 +94,9 @@ class Settings:
     max_timeout: float = 300.0
     # Empty means SQLite in data_dir; postgresql://... for PostgreSQL.
     database_url: str = ""
+    # Apply schema migrations when a process opens the database; false only checks the schema and
+    # refuses to start on an older one, leaving migrating to `rpcbridge db migrate` (one deploy step).
+    auto_migrate: bool = True
     # Empty means an in-memory nonce cache; redis://... to share it between sidecars.
     redis_url: str = ""
     # Shared secret the sidecar sends and workers demand; empty disables the check.

@@ -1,4 +1,4 @@
-"""`rpcbridge users ...` and `rpcbridge admin set-password`: manage API users and the admin login.
+"""`rpcbridge users ...`, `admin set-password` and `db migrate`: operators' commands on the store.
 
 They work on the same store as the sidecar (`--data-dir` / `--config` / `database_url`), and a
 running sidecar sees every change at once: it reads users and keys from the store on each check.
@@ -14,7 +14,6 @@ from collections.abc import Callable
 from bridge.auth.passwords import hash_password
 from bridge.errors import ConfigError
 from bridge.settings import Settings
-from bridge.store.factory import open_stores
 from bridge.store.interfaces import StoreError
 
 MIN_PASSWORD_LENGTH = 8
@@ -38,8 +37,19 @@ def add_user_commands(
         ("enable", "accept the user's calls again"),
         ("rotate-key", "add a new key and print it; older keys stay valid until revoke-old-keys"),
         ("revoke-old-keys", "keep only the newest key"),
+        ("delete", "remove the user and its keys (past call-log rows keep the name)"),
     ):
         actions.add_parser(action, help=text, parents=[common]).add_argument("name")
+    set_scopes = actions.add_parser(
+        "set-scopes", help="replace the user's procedure patterns ('*' allows every one)", parents=[common]
+    )
+    set_scopes.add_argument("name")
+    set_scopes.add_argument("scopes", nargs="+", metavar="SCOPE", help="procedure pattern (fnmatch)")
+    database = commands.add_parser("db", help="the database schema", parents=[common])
+    database_actions = database.add_subparsers(dest="action", required=True)
+    database_actions.add_parser(
+        "migrate", help="bring the schema up to date (for auto_migrate = false)", parents=[common]
+    )
     admin = commands.add_parser("admin", help="the admin web UI's login", parents=[common])
     admin_actions = admin.add_subparsers(dest="action", required=True)
     admin_actions.add_parser(
@@ -52,8 +62,15 @@ def add_user_commands(
 async def run_user_command(
     settings: Settings, args: argparse.Namespace, say: Callable[[str], None] = print
 ) -> int:
-    """Carry out one `users` or `admin` action; returns the exit status."""
+    """Carry out one `users`, `admin` or `db` action; returns the exit status."""
+    # Imported here: `rpcbridge worker` parses these commands too, and must not need the database
+    # drivers, which come with the `server` extra.
+    from bridge.store.factory import open_stores
+
+    if args.command == "db":
+        return await _migrate(settings, say)
     password = _read_password() if args.command == "admin" else ""
+    # The users commands migrate as the sidecar does: only when auto_migrate allows it.
     stores = await open_stores(settings)
     try:
         if args.command == "admin":
@@ -74,6 +91,12 @@ async def run_user_command(
             say(f"{args.name} {args.action}d")
         elif args.action == "rotate-key":
             say(await users.rotate_key(args.name))
+        elif args.action == "set-scopes":
+            await users.set_scopes(args.name, args.scopes)
+            say(f"{args.name} scopes={','.join(args.scopes)}")
+        elif args.action == "delete":
+            await users.delete_user(args.name)
+            say(f"{args.name} deleted")
         else:
             revoked = await users.revoke_keys(args.name, keep_newest=1)
             say(f"{args.name}: {revoked} older keys revoked")
@@ -83,6 +106,23 @@ async def run_user_command(
         return 1
     finally:
         await stores.close()
+
+
+async def _migrate(settings: Settings, say: Callable[[str], None]) -> int:
+    from bridge.store.factory import connect_database
+    from bridge.store.migrations import apply_migrations, latest_version
+
+    db = await connect_database(settings.database)
+    try:
+        applied = await apply_migrations(db)
+    except StoreError as exc:
+        print(f"rpcbridge: error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await db.close()
+    done = f"applied {', '.join(map(str, applied))}" if applied else "nothing to apply"
+    say(f"schema at version {latest_version(db.dialect)}: {done}")
+    return 0
 
 
 def _read_password() -> str:

@@ -119,4 +119,6 @@ async def serve_proxy(
         servicer.invoke, servicer.invoke_stream, servicer.list_procedures, invoke_as_bytes=True
     )
     outgoing = outgoing_calls_handler(record_outgoing)
-    return await start_server(listen, [generic, outgoing], [WORKER_SERVICE, OUTGOING_SERVICE_NAME])
+    return await start_server(
+        listen, [generic, outgoing], [WORKER_SERVICE, OUTGOING_SERVICE_NAME], reflection=True
+    )

@@ -1,4 +1,4 @@
-"""Starting and stopping grpc.aio servers, each with `grpc.health.v1` registered."""
+"""Starting and stopping grpc.aio servers, with `grpc.health.v1` and, on request, server reflection."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined]  # stubs predate aio
 
 from bridge.errors import ConfigError
@@ -40,16 +40,29 @@ async def start_server(
     handlers: Sequence[grpc.GenericRpcHandler[Any, Any]],
     service_names: Sequence[str],
     credentials: grpc.ServerCredentials | None = None,
+    *,
+    reflection: bool = False,
 ) -> RunningServer:
     """Bind `listen` (host:port, port 0 = kernel-chosen), register handlers and health, start.
 
     Args:
         credentials: serve TLS with these (mTLS for workers); None serves plaintext.
+        reflection: also serve gRPC server reflection for `service_names` and health, so tools
+            such as grpcurl and Postman can list and call them without the protos.
     """
     server = grpc.aio.server(options=SERVER_OPTIONS)
     server.add_generic_rpc_handlers(tuple(handlers))
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    if reflection:
+        # grpcio-reflection comes with the `server` extra; a worker installed without it never
+        # gets here. Reflection reads the default descriptor pool, where the imported stubs are.
+        from grpc_reflection.v1alpha import reflection as grpc_reflection
+
+        grpc_reflection.enable_server_reflection(
+            (*service_names, health.SERVICE_NAME, grpc_reflection.SERVICE_NAME),
+            server,
+        )
     host, _, port_text = listen.rpartition(":")
     try:
         if credentials is None:

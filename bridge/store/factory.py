@@ -3,7 +3,8 @@
 Imports every store implementation and `bridge.settings`. `settings.database` selects SQLite
 ("sqlite:///path", the default in the data directory) or PostgreSQL ("postgresql://..." or
 "postgres://..."); `settings.redis_url` selects Redis for nonces, else memory. Opening applies
-schema migrations, so every process (sidecar, `rpcbridge users`) meets the current schema.
+schema migrations, so every process (sidecar, `rpcbridge users`) meets the current schema; with
+`auto_migrate = false` it only checks that the schema is current (`rpcbridge db migrate` applies).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bridge.settings import Settings
 from bridge.store.database import Database
 from bridge.store.interfaces import AdminStore, CallLogStore, EventStore, JobStore, NonceStore, UserStore
 from bridge.store.key_cipher import KeyCipher
-from bridge.store.migrations import apply_migrations
+from bridge.store.migrations import apply_migrations, require_current_schema
 from bridge.store.nonce_stores import CLIENT_NAME, DEFAULT_PREFIX, MemoryNonceStore, RedisNonceStore
 from bridge.store.postgres_database import PostgresDatabase
 from bridge.store.sql_job_stores import SqlEventStore, SqlJobStore
@@ -50,8 +51,23 @@ class Stores:
             await self.database.close()
 
 
-async def open_database(url: str) -> Database:
-    """Open the database named by a store URL and bring its schema up to date."""
+async def open_database(url: str, *, migrate: bool = True) -> Database:
+    """Open the database named by a store URL and bring its schema up to date.
+
+    Args:
+        migrate: False only checks the schema, raising SchemaError unless it is current.
+    """
+    db = await connect_database(url)
+    try:
+        await (apply_migrations(db) if migrate else require_current_schema(db))
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def connect_database(url: str) -> Database:
+    """Open the database named by a store URL as it is, touching no schema."""
     db: Database
     if url.startswith(SQLITE_SCHEME):
         path = url[len(SQLITE_SCHEME) :]
@@ -63,11 +79,6 @@ async def open_database(url: str) -> Database:
     else:
         scheme = url.split(":", 1)[0] if ":" in url else url
         raise ConfigError(f"database_url must start with sqlite:/// or postgresql://, not {scheme!r}")
-    try:
-        await apply_migrations(db)
-    except BaseException:
-        await db.close()
-        raise
     return db
 
 
@@ -86,7 +97,7 @@ async def open_stores(settings: Settings) -> Stores:
     cipher = KeyCipher(settings.key_encryption_key)
     nonces = open_nonce_store(settings.redis_url)
     try:
-        db = await open_database(settings.database)
+        db = await open_database(settings.database, migrate=settings.auto_migrate)
     except BaseException:
         await nonces.aclose()
         raise

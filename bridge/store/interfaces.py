@@ -78,6 +78,10 @@ class UserStore(Protocol):
         """Replace the user's procedure patterns; empty allows every procedure."""
         ...
 
+    async def delete_user(self, username: str) -> None:
+        """Remove the user and all its keys; the call log keeps the name in past rows."""
+        ...
+
     async def rotate_key(self, username: str, key: str | None = None) -> str:
         """Add a new active key and return it; older keys stay active until revoked."""
         ...

@@ -1,4 +1,5 @@
-"""Schema migrations: a numbered list per dialect, recorded in `schema_version`, applied on open.
+"""Schema migrations: a numbered list per dialect, recorded in `schema_version`, applied on open
+(or by `rpcbridge db migrate` alone, when `auto_migrate` is false).
 
 Imports only the store seams. Applying is idempotent and safe when several processes open the
 same database at once: the whole check-and-apply runs in one transaction that first takes a
@@ -153,6 +154,39 @@ async def schema_version(db: Database) -> int:
     return int(row["version"] or 0) if row else 0
 
 
+_HAS_VERSION_TABLE: Final[Mapping[str, str]] = {
+    "sqlite": "SELECT COUNT(*) > 0 AS present FROM sqlite_master"
+    " WHERE type = 'table' AND name = 'schema_version'",
+    # to_regclass follows search_path, as the unqualified names in the migrations do.
+    "postgresql": "SELECT to_regclass('schema_version') IS NOT NULL AS present",
+}
+
+
+async def require_current_schema(db: Database) -> None:
+    """Raise SchemaError unless the schema is exactly this rpcbridge's; changes nothing.
+
+    For processes started with `auto_migrate = false`, which leave migrating to `rpcbridge db migrate`.
+    """
+    latest = latest_version(db.dialect)
+    async with db.session() as session:
+        row = await session.fetchrow(_HAS_VERSION_TABLE[db.dialect])
+    current = await schema_version(db) if row and row["present"] else 0
+    if current < latest:
+        raise SchemaError(
+            f"the database schema is at version {current}, this rpcbridge needs {latest}, and "
+            "auto_migrate is false: run `rpcbridge db migrate` (with the same --config) first"
+        )
+    if current > latest:
+        raise SchemaError(_newer_schema(current, latest))
+
+
+def _newer_schema(current: int, latest: int) -> str:
+    return (
+        f"the database schema is at version {current}, newer than this rpcbridge "
+        f"understands ({latest}); upgrade rpcbridge"
+    )
+
+
 async def apply_migrations(db: Database) -> list[int]:
     """Bring the schema up to date; return the versions applied now (empty when current).
 
@@ -167,10 +201,7 @@ async def apply_migrations(db: Database) -> list[int]:
         row = await session.fetchrow("SELECT MAX(version) AS version FROM schema_version")
         current = int(row["version"] or 0) if row else 0
         if current > migrations[-1].version:
-            raise SchemaError(
-                f"the database schema is at version {current}, newer than this rpcbridge "
-                f"understands ({migrations[-1].version}); upgrade rpcbridge"
-            )
+            raise SchemaError(_newer_schema(current, migrations[-1].version))
         for migration in migrations:
             if migration.version <= current:
                 continue

@@ -128,6 +128,14 @@ class SqlUserStore:
         if not changed:
             raise UnknownUserError(f"no user {username!r}")
 
+    async def delete_user(self, username: str) -> None:
+        """Remove the user and all its keys; the call log keeps the name in past rows."""
+        async with self._db.session() as session:
+            # api_keys rows go with the user (ON DELETE CASCADE).
+            deleted = await session.execute("DELETE FROM users WHERE username = $1", username)
+        if not deleted:
+            raise UnknownUserError(f"no user {username!r}")
+
     async def rotate_key(self, username: str, key: str | None = None) -> str:
         """Add a new active key and return it; older keys stay active until revoked."""
         try:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
+from google.protobuf import descriptor_pool, json_format, message_factory
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from bridge.rpc.values import from_value, to_value
 from bridge.testing import Deployment
@@ -72,3 +74,26 @@ def test_health_service_answers_serving(bridge: Deployment) -> None:
             health_pb2.HealthCheckRequest(service="rpcbridge.v1.Worker")
         )
     assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_sidecar_reflection_lists_and_calls_the_worker_service(bridge: Deployment) -> None:
+    """Server reflection lets a client with no protos (grpcurl, Postman) list and call rpcbridge.v1.Worker."""
+    with grpc.insecure_channel(bridge.grpc_address) as channel:
+        reflected = ProtoReflectionDescriptorDatabase(channel)
+        assert {"rpcbridge.v1.Worker", "rpcbridge.v1.Sidecar", "grpc.health.v1.Health"} <= set(
+            reflected.get_services()
+        )
+        pool = descriptor_pool.DescriptorPool(reflected)
+        invoke = pool.FindServiceByName("rpcbridge.v1.Worker").FindMethodByName("Invoke")
+        request_class = message_factory.GetMessageClass(invoke.input_type)
+        response_class = message_factory.GetMessageClass(invoke.output_type)
+        request = json_format.ParseDict(
+            {"procedure": "math.add", "params": [{"intValue": "2"}, {"intValue": "40"}]}, request_class()
+        )
+        call = channel.unary_unary(
+            "/rpcbridge.v1.Worker/Invoke",
+            request_serializer=request_class.SerializeToString,
+            response_deserializer=response_class.FromString,
+        )
+        answer = json_format.MessageToDict(call(request, timeout=10))
+    assert answer == {"result": {"intValue": "42"}}

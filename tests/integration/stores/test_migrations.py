@@ -1,4 +1,5 @@
-"""Schema migrations: numbered, recorded, idempotent, safe with two openers, refusing newer schemas."""
+"""Schema migrations: numbered, recorded, idempotent, safe with two openers, refusing newer schemas,
+and left alone, only checked, when a process opens the database with migrate=False."""
 
 from __future__ import annotations
 
@@ -7,11 +8,9 @@ import asyncio
 import pytest
 
 from bridge.store.database import Database, utc_now
-from bridge.store.factory import open_database
+from bridge.store.factory import connect_database, open_database
 from bridge.store.interfaces import SchemaError
 from bridge.store.migrations import MIGRATIONS, apply_migrations, latest_version, schema_version
-from bridge.store.postgres_database import PostgresDatabase
-from bridge.store.sqlite_database import SqliteDatabase
 
 
 def test_migrations_are_numbered_from_one_without_gaps() -> None:
@@ -31,16 +30,9 @@ async def test_applying_twice_is_idempotent(db: Database) -> None:
     assert [row["version"] for row in rows] == list(range(1, latest_version(db.dialect) + 1))
 
 
-async def _raw(url: str) -> Database:
-    """Open without migrating, as a second process would before it migrates."""
-    if url.startswith("sqlite:///"):
-        return await SqliteDatabase.open(url[len("sqlite:///") :])
-    return await PostgresDatabase.open(url)
-
-
 async def test_two_openers_at_once_migrate_once(database_url: str) -> None:
     """Two processes migrating a fresh database at the same moment apply each step exactly once."""
-    first, second = await _raw(database_url), await _raw(database_url)
+    first, second = await connect_database(database_url), await connect_database(database_url)
     try:
         results = await asyncio.gather(apply_migrations(first), apply_migrations(second))
         assert sorted(results, key=len) == [[], list(range(1, latest_version(first.dialect) + 1))]
@@ -62,3 +54,29 @@ async def test_newer_schema_is_refused(db: Database, database_url: str) -> None:
         )
     with pytest.raises(SchemaError, match="newer"):
         await open_database(database_url)
+
+
+async def test_without_migrating_an_unmigrated_database_is_refused_untouched(database_url: str) -> None:
+    """migrate=False on a fresh database names `rpcbridge db migrate` in its SchemaError, applies nothing."""
+    with pytest.raises(SchemaError, match=r"at version 0, .* run `rpcbridge db migrate`"):
+        await open_database(database_url, migrate=False)
+    raw = await connect_database(database_url)
+    try:
+        assert await apply_migrations(raw) == list(range(1, latest_version(raw.dialect) + 1))
+    finally:
+        await raw.close()
+    migrated = await open_database(database_url, migrate=False)
+    await migrated.close()
+
+
+async def test_without_migrating_an_older_schema_is_refused(database_url: str) -> None:
+    """migrate=False on a schema one step behind refuses to start rather than run on it."""
+    db = await connect_database(database_url)
+    try:
+        await apply_migrations(db)
+        async with db.transaction() as session:
+            await session.execute("DELETE FROM schema_version WHERE version = $1", latest_version(db.dialect))
+    finally:
+        await db.close()
+    with pytest.raises(SchemaError, match=f"needs {latest_version(db.dialect)}"):
+        await open_database(database_url, migrate=False)

@@ -170,3 +170,16 @@ async def test_changes_show_in_another_process_without_restart(
     assert (await users.get("alice")).enabled is False  # type: ignore[union-attr]
     assert new_key in await users.active_keys("alice")
     assert await users.get("bob") is not None
+
+
+async def test_delete_user_removes_it_and_its_keys(users: SqlUserStore) -> None:
+    """A deleted user is gone with its keys; its name can be added afresh; deleting twice is an error."""
+    await users.add_user("alice", "a" * 32)
+    await users.add_user("bob")
+    await users.delete_user("alice")
+    assert await users.get("alice") is None
+    assert await users.active_keys("alice") == []
+    assert [user.username for user in await users.list_users()] == ["bob"]
+    with pytest.raises(UnknownUserError):
+        await users.delete_user("alice")
+    assert await users.add_user("alice") != "a" * 32

@@ -58,6 +58,10 @@ class FakeUserStore:
     async def set_scopes(self, username: str, scopes: Sequence[str]) -> None:
         self.users[username] = replace(self.users[username], scopes=tuple(scopes))
 
+    async def delete_user(self, username: str) -> None:
+        del self.users[username]
+        self.keys.pop(username, None)
+
     async def rotate_key(self, username: str, key: str | None = None) -> str:
         key = key or f"key-of-{username}-{len(self.keys[username])}-abcdefgh"
         self.keys[username].append(key)
