@@ -88,6 +88,9 @@ async def test_first_calls_to_a_grpc_js_worker_always_succeed() -> None:
     with node_worker(secret) as address:
         for _ in range(100):
             channel = open_channel(address)
+            # Connected first: the race under test is the stream's first write against the server's
+            # UNIMPLEMENTED, not connection set-up on a busy machine.
+            await asyncio.wait_for(channel.channel_ready(), 60)
             invoker = StreamInvoker(channel, [("rpcbridge-sidecar-proof", secret)])
             try:
                 answers = await asyncio.gather(*(invoker.invoke(ECHO, {}, 10) for _ in range(3)))
