@@ -75,6 +75,9 @@ class _Session:
         try:
             while True:
                 await self.wake.wait()
+                # One turn of the loop for every call that is ready now to join this message:
+                # the gRPC write, not the call, is the cost (coalescing per loop turn).
+                await asyncio.sleep(0)
                 self.wake.clear()
                 while self.outbox:
                     batch = _take_batch(self.outbox, lambda call: len(call.request) + 64)
@@ -227,6 +230,7 @@ async def serve_invoke_stream(
     try:
         while not (reader.done() and not running and not finished):
             await wake.wait()
+            await asyncio.sleep(0)  # let every call finishing in this loop turn join the message
             wake.clear()
             while finished:
                 yield worker_pb2.InvokeStreamResponse(
