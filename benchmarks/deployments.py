@@ -67,6 +67,8 @@ class Deployment:
     note: str = ""
     # Set on the full path with one thing changed: what changed, as the ratios name it.
     variant: str = ""
+    # Servers and wrk unpinned, sharing every CPU, instead of one CPU each.
+    both_cores: bool = False
 
 
 def _fresh(path: Path) -> Path:
@@ -184,6 +186,17 @@ DEPLOYMENTS = (
         (XMLRPC_ECHO, JSONRPC_ECHO),
         start_bridge_full,
         is_bridge=True,
+    ),
+    Deployment(
+        "bridge-both-cores",
+        "rpcbridge up, both cores",
+        (XMLRPC_ECHO, JSONRPC_ECHO),
+        bridge_with("bridge-both-cores", {}),
+        is_bridge=True,
+        note="the full path unpinned: its processes and wrk share both CPUs; compare its requests/s "
+        "with the full path's on one core",
+        variant="both cores",
+        both_cores=True,
     ),
     Deployment(
         "bridge-no-call-log",
