@@ -90,6 +90,8 @@ class Settings:
     job_retention_days: int = 7
     job_retry_max_seconds: float = 60.0
     log_level: str = "INFO"
+    # "text" (one `key=value` line per record) or "json" (one JSON object per line).
+    log_format: str = "text"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -108,6 +110,8 @@ class Settings:
             raise ConfigError("job_concurrency and job_retention_days must be at least 1")
         if self.job_timeout < 0 or self.job_retry_max_seconds <= 0:
             raise ConfigError("job_timeout must be 0 (max_timeout) or more, job_retry_max_seconds positive")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"log_format must be 'text' or 'json', not {self.log_format!r}")
 
     @property
     def worker_tls(self) -> TlsFiles | None:

@@ -18,6 +18,8 @@ from typing import Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bridge.observability import LogLine
+
 logger = logging.getLogger("rpcbridge.frontend")
 
 REQUEST_ID_HEADER: Final = "X-Request-Id"
@@ -95,8 +97,16 @@ async def request_envelope(request: web.Request, handler: Handler) -> web.Stream
 
 
 def _write_line(request: web.Request, status: int, started: float) -> None:
-    """Write the one INFO line for this request, with its fields also passed as `extra`."""
+    """Write this request's line, its fields also passed as `extra`.
+
+    At INFO when the request was refused or any of its calls faulted; at DEBUG when every call
+    succeeded, because then the sidecar's line for each call (a view of its call-log record) is
+    the one canonical line.
+    """
     summary = request.get(RPC_SUMMARY) or RpcSummary()
+    level = logging.DEBUG if status == 200 and summary.outcome == "ok" else logging.INFO
+    if not logger.isEnabledFor(level):
+        return
     fields = {
         "request_id": request[REQUEST_ID],
         "http_method": request.method,
@@ -107,9 +117,4 @@ def _write_line(request: web.Request, status: int, started: float) -> None:
         "outcome": summary.outcome,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
     }
-    logger.info(
-        "%(http_method)s %(http_path)s %(http_status)d request_id=%(request_id)s protocol=%(protocol)s "
-        "procedures=%(procedures)s outcome=%(outcome)s duration_ms=%(duration_ms).1f",
-        fields,
-        extra=fields,
-    )
+    logger.log(level, LogLine("http", fields), extra=fields)
