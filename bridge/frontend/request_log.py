@@ -7,10 +7,11 @@ RPC facts to the line through `RPC_SUMMARY`; the middleware writes it once the r
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -29,6 +30,10 @@ REQUEST_ID_HEADER: Final = "X-Request-Id"
 _ACCEPTABLE_REQUEST_ID: Final = re.compile(r"[\x20-\x7e]{1,128}")
 _UNPRINTABLE: Final = re.compile(r"[^\x20-\x7e]")
 _PROCEDURES_SHOWN: Final = 5
+# Fresh request ids: a random prefix per process and a counter, 32 hex digits like a uuid4 and as
+# unique, without a system call per request.
+_ID_PREFIX: Final = os.urandom(8).hex()
+_ID_COUNTER: Final = itertools.count()
 # nginx's number for "client closed the request before the response was sent".
 _CLIENT_CLOSED_REQUEST: Final = 499
 
@@ -47,10 +52,10 @@ RPC_SUMMARY: Final = web.RequestKey("rpc_summary", RpcSummary)
 
 
 def request_id_from(header: str | None) -> str:
-    """The client's `X-Request-Id` when acceptable, else a fresh uuid4 in hex."""
+    """The client's `X-Request-Id` when acceptable, else a fresh id of 32 hex digits."""
     if header is not None and _ACCEPTABLE_REQUEST_ID.fullmatch(header):
         return header
-    return uuid.uuid4().hex
+    return f"{_ID_PREFIX}{next(_ID_COUNTER) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
 
 
 def loggable(text: str, limit: int = 100) -> str:

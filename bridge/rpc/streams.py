@@ -162,7 +162,9 @@ class StreamInvoker:
         )
         future = session.send(call)
         try:
-            answer = await asyncio.wait_for(future, None if deadline is None else deadline + DEADLINE_GRACE)
+            # asyncio.timeout, not wait_for: no extra future and callbacks per call.
+            async with asyncio.timeout(None if deadline is None else deadline + DEADLINE_GRACE):
+                answer = await future
         except TimeoutError:
             return Status.DEADLINE_EXCEEDED, "deadline exceeded"
         finally:
@@ -199,7 +201,9 @@ async def _bounded(handler: Handler, call: worker_pb2.StreamedCall) -> worker_pb
     if call.timeout_seconds <= 0:
         return await handler(call)
     try:
-        return await asyncio.wait_for(handler(call), call.timeout_seconds)
+        # asyncio.timeout, not wait_for, which would wrap each call in a task of its own.
+        async with asyncio.timeout(call.timeout_seconds):
+            return await handler(call)
     except TimeoutError:
         return worker_pb2.StreamedResult(
             id=call.id, status=Status.DEADLINE_EXCEEDED, details="deadline exceeded"
