@@ -16,6 +16,8 @@ from typing import Any
 from benchmarks.measure import Measurement
 
 FULL_PATH_KEY = "bridge"
+# The rows compared with every alternative: the full path as it ships, and with authentication on.
+HEADLINE_KEYS = (FULL_PATH_KEY, "bridge-auth")
 FIXED_ANSWER = "any (fixed answer)"
 # Busy time of the server CPU not spent in the servers (kernel networking, other processes) above
 # which a run is called shared: its figures are lower than a quiet machine would give.
@@ -35,10 +37,13 @@ class Ratio:
     alternative: str
     value: float
     cpu: float | None = None
+    # The bridge row compared: "" for the full path, else its variant (authenticated).
+    variant: str = ""
 
     def __str__(self) -> str:
         cpu = f", CPU per call {self.cpu:.2f}x" if self.cpu is not None else ""
-        return f"bridge {self.protocol} / {self.alternative}: requests/s {self.value:.2f}x{cpu}"
+        bridge = f"bridge ({self.variant})" if self.variant else "bridge"
+        return f"{bridge} {self.protocol} / {self.alternative}: requests/s {self.value:.2f}x{cpu}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,20 +59,20 @@ class VariantRatio:
 
 
 def ratios(measurements: Sequence[Measurement]) -> list[Ratio]:
-    """Full-path bridge throughput over each valid alternative serving the same protocol."""
+    """The headline bridge rows against each valid alternative serving the same protocol."""
     found = []
     for bridge in measurements:
-        if bridge.key != FULL_PATH_KEY or not bridge.valid or bridge.load is None:
+        if bridge.key not in HEADLINE_KEYS or not bridge.valid or bridge.load is None:
             continue
         for other in measurements:
-            if other.key == FULL_PATH_KEY or other.variant or not other.valid or other.load is None:
+            if other.key in HEADLINE_KEYS or other.variant or not other.valid or other.load is None:
                 continue
             if other.protocol not in (bridge.protocol, FIXED_ANSWER):
                 continue
             value = bridge.load.requests_per_second / other.load.requests_per_second
             ours, theirs = bridge.cpu_us_per_call, other.cpu_us_per_call
             cpu = theirs / ours if ours and theirs else None
-            found.append(Ratio(bridge.protocol, other.label, value, cpu))
+            found.append(Ratio(bridge.protocol, other.label, value, cpu, bridge.variant))
     return found
 
 
