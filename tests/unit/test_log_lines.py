@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bridge.errors import Status
+from bridge.errors import ConfigError, Status
 from bridge.observability import JsonFormatter, LogLine, TextFormatter
+from bridge.settings import Settings
 from bridge.sidecar.interception import ProxiedCall, ProxyReply
 from bridge.sidecar.observation import summarize, write_access_line
 
@@ -85,3 +86,10 @@ def test_plain_messages_stay_on_one_line_in_text() -> None:
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "procedure %s failed", (FORGED,), None)
     assert "\n" not in TextFormatter("worker").format(record)
     assert LogLine("e", {"v": "tab\there"}).__str__() == 'e v="tab\\there"'
+
+
+def test_log_format_is_text_or_json() -> None:
+    """Any other log_format is refused when the settings are built, before anything starts."""
+    assert Settings(log_format="json").log_format == "json"
+    with pytest.raises(ConfigError, match="log_format"):
+        Settings(log_format="xml")
