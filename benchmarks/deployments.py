@@ -28,8 +28,8 @@ UP_BANNER = re.compile(r"rpcbridge is up: XML-RPC and JSON-RPC at (http://127\.0
 GUNICORN_LISTENING = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
 # gunicorn's rule of thumb is (2 x cores) + 1 workers; gthread keeps client connections alive.
 GUNICORN_OPTIONS = ("--worker-class", "gthread", "--workers", "3", "--threads", "2")
-# The sidecar writes a call-log record per call (batched into SQLite) and an access-log line per
-# call at INFO; these turn off the first, and both.
+# The sidecar writes a call-log record per call (batched into SQLite) and the one access-log line
+# per call at INFO; these turn off the first, and both.
 CALL_LOG_OFF = {"RPCBRIDGE_LOG_INCOMING": "false"}
 LOGS_OFF = {**CALL_LOG_OFF, "RPCBRIDGE_LOG_LEVEL": "WARNING"}
 # Every hop a unary gRPC call instead of a call on a multiplexed stream (docs/concepts.md).
@@ -67,6 +67,8 @@ class Deployment:
     note: str = ""
     # Set on the full path with one thing changed: what changed, as the ratios name it.
     variant: str = ""
+    # Servers and wrk unpinned, sharing every CPU, instead of one CPU each.
+    both_cores: bool = False
 
 
 def _fresh(path: Path) -> Path:
@@ -186,6 +188,17 @@ DEPLOYMENTS = (
         is_bridge=True,
     ),
     Deployment(
+        "bridge-both-cores",
+        "rpcbridge up, both cores",
+        (XMLRPC_ECHO, JSONRPC_ECHO),
+        bridge_with("bridge-both-cores", {}),
+        is_bridge=True,
+        note="the full path unpinned: its processes and wrk share both CPUs; compare its requests/s "
+        "with the full path's on one core",
+        variant="both cores",
+        both_cores=True,
+    ),
+    Deployment(
         "bridge-no-call-log",
         "rpcbridge up, call log off",
         (XMLRPC_ECHO, JSONRPC_ECHO),
@@ -201,7 +214,7 @@ DEPLOYMENTS = (
         bridge_with("bridge-no-logs", LOGS_OFF),
         is_bridge=True,
         note="RPCBRIDGE_LOG_INCOMING=false and RPCBRIDGE_LOG_LEVEL=WARNING: no call log, and no "
-        "access-log line per call (it is written at INFO)",
+        "access-log line (one per call, at INFO)",
         variant="call log and access log off",
     ),
     Deployment(

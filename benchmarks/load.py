@@ -65,7 +65,14 @@ def write_bodies(path: Path, bodies: Sequence[bytes]) -> None:
 
 
 def run_wrk(
-    wrk: str, url: str, payload: Payload, body_file: Path, seconds: int, cpu: int | None, log: Path
+    wrk: str,
+    url: str,
+    payload: Payload,
+    body_file: Path,
+    seconds: int,
+    cpu: int | None,
+    log: Path,
+    connections: int = CONNECTIONS,
 ) -> LoadResult:
     """Run wrk against `url` for `seconds` with the bodies in `body_file` (see `write_bodies`).
 
@@ -78,7 +85,7 @@ def run_wrk(
         *pin,
         wrk,
         f"--threads={THREADS}",
-        f"--connections={CONNECTIONS}",
+        f"--connections={connections}",
         f"--duration={seconds}s",
         "--timeout=2s",
         f"--script={LUA_SCRIPT}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ ASSUMED_RATE = 2_000.0
 # bodies stamped half a run ahead stay good from their making to the run's end, with a margin.
 AUTH_SKEW_SECONDS = 300
 LONGEST_SIGNED_RUN = 2 * (AUTH_SKEW_SECONDS - 30)
+# After the measured run, a short run with one connection gives the latency of a lone caller.
+ONE_CONNECTION_SECONDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,10 @@ class Budget:
     seconds: int
     server_cpu: int | None
     wrk_cpu: int | None
+
+    def unpinned(self) -> Budget:
+        """The same budget with servers and wrk free to use every CPU."""
+        return dataclasses.replace(self, server_cpu=None, wrk_cpu=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +55,8 @@ class Measurement:
     # Share of one core per server process, and how busy the server CPU was as a whole.
     cpu_by_process: dict[str, float] = field(default_factory=dict)
     server_cpu_busy: float | None = None
+    # p50 of a short run with one connection: the latency a lone caller sees.
+    p50_one_connection_ms: float | None = None
     # Why there is no figure (start-up failed, wrong answer, wrk failed); None when measured.
     problem: str | None = None
 
@@ -55,6 +64,13 @@ class Measurement:
     def valid(self) -> bool:
         """True when there are figures and every answer was right."""
         return self.problem is None and self.load is not None and self.load.bad_answers == 0
+
+    @property
+    def cpu_us_per_call(self) -> float | None:
+        """Server CPU (every process of the deployment) per answered request, in microseconds."""
+        if self.load is None or not self.load.requests or not self.cpu_by_process:
+            return None
+        return sum(self.cpu_by_process.values()) * self.load.seconds * 1e6 / self.load.requests
 
 
 def _server_pids(servers: ServerSet) -> list[int]:
@@ -121,9 +137,14 @@ def measure(
     usage = cpu_usage.usage_between(
         before, cpu_usage.snapshot(pids, budget.server_cpu), time.monotonic() - started
     )
+    _write_run_bodies(body_file, payload, user, ONE_CONNECTION_SECONDS, rate)
+    lone = run_wrk(wrk, url, payload, body_file, ONE_CONNECTION_SECONDS, budget.wrk_cpu, log, connections=1)
     for server in servers.servers:
         server.check_alive()
     problem = None
-    if load.bad_answers:
-        problem = f"{load.bad_answers} of {load.requests} answers were not a correct {payload.method} answer"
-    return Measurement(*identity, payload.protocol, load, usage.by_process, usage.cpu_busy, problem)
+    bad, total = load.bad_answers + lone.bad_answers, load.requests + lone.requests
+    if bad:
+        problem = f"{bad} of {total} answers were not a correct {payload.method} answer"
+    return Measurement(
+        *identity, payload.protocol, load, usage.by_process, usage.cpu_busy, lone.p50_ms, problem
+    )

@@ -16,6 +16,8 @@ from typing import Any
 from benchmarks.measure import Measurement
 
 FULL_PATH_KEY = "bridge"
+# The rows compared with every alternative: the full path as it ships, and with authentication on.
+HEADLINE_KEYS = (FULL_PATH_KEY, "bridge-auth")
 FIXED_ANSWER = "any (fixed answer)"
 # Busy time of the server CPU not spent in the servers (kernel networking, other processes) above
 # which a run is called shared: its figures are lower than a quiet machine would give.
@@ -24,14 +26,24 @@ SHARED_CPU_THRESHOLD = 0.2
 
 @dataclass(frozen=True, slots=True)
 class Ratio:
-    """The bridge's requests/s divided by an alternative's, both from this run."""
+    """The bridge against an alternative, both from this run.
+
+    `value` is the bridge's requests/s over the alternative's; `cpu` the alternative's server CPU
+    per call over the bridge's (above 1: the bridge spends less CPU on a call), None when either
+    has no CPU figure.
+    """
 
     protocol: str
     alternative: str
     value: float
+    cpu: float | None = None
+    # The bridge row compared: "" for the full path, else its variant (authenticated).
+    variant: str = ""
 
     def __str__(self) -> str:
-        return f"bridge {self.protocol} / {self.alternative} = {self.value:.2f}x"
+        cpu = f", CPU per call {self.cpu:.2f}x" if self.cpu is not None else ""
+        bridge = f"bridge ({self.variant})" if self.variant else "bridge"
+        return f"{bridge} {self.protocol} / {self.alternative}: requests/s {self.value:.2f}x{cpu}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +59,20 @@ class VariantRatio:
 
 
 def ratios(measurements: Sequence[Measurement]) -> list[Ratio]:
-    """Full-path bridge throughput over each valid alternative serving the same protocol."""
+    """The headline bridge rows against each valid alternative serving the same protocol."""
     found = []
     for bridge in measurements:
-        if bridge.key != FULL_PATH_KEY or not bridge.valid or bridge.load is None:
+        if bridge.key not in HEADLINE_KEYS or not bridge.valid or bridge.load is None:
             continue
         for other in measurements:
-            if other.key == FULL_PATH_KEY or other.variant or not other.valid or other.load is None:
+            if other.key in HEADLINE_KEYS or other.variant or not other.valid or other.load is None:
                 continue
             if other.protocol not in (bridge.protocol, FIXED_ANSWER):
                 continue
             value = bridge.load.requests_per_second / other.load.requests_per_second
-            found.append(Ratio(bridge.protocol, other.label, value))
+            ours, theirs = bridge.cpu_us_per_call, other.cpu_us_per_call
+            cpu = theirs / ours if ours and theirs else None
+            found.append(Ratio(bridge.protocol, other.label, value, cpu, bridge.variant))
     return found
 
 
@@ -76,28 +90,43 @@ def variant_ratios(measurements: Sequence[Measurement]) -> list[VariantRatio]:
     ]
 
 
+def _figure(value: float | None, form: str) -> str:
+    return "-" if value is None else format(value, form)
+
+
 def _row(measurement: Measurement) -> list[str]:
     load = measurement.load
     if not measurement.valid or load is None:
-        return [measurement.label, measurement.protocol, "-", "-", "-", measurement.problem or "no figures"]
+        return [measurement.label, measurement.protocol, *"-----", measurement.problem or "no figures"]
     errors = load.socket_errors + load.timeouts
     note = f"{load.timeouts} timeouts, {load.socket_errors} socket errors" if errors else "0"
     return [
         measurement.label,
         measurement.protocol,
+        _figure(measurement.cpu_us_per_call, ",.0f"),
         f"{load.requests_per_second:,.0f}",
         f"{load.p50_ms:.2f}",
         f"{load.p99_ms:.2f}",
+        _figure(measurement.p50_one_connection_ms, ".2f"),
         note,
     ]
 
 
 def table(measurements: Sequence[Measurement]) -> str:
     """The figures as an aligned plain-text table (also valid Markdown)."""
-    header = ["scenario", "protocol", "requests/s", "p50 ms", "p99 ms", "errors"]
+    header = [
+        "scenario",
+        "protocol",
+        "CPU µs/call",
+        "requests/s",
+        "p50 ms",
+        "p99 ms",
+        "p50 ms, 1 conn",
+        "errors",
+    ]
     rows = [header, *(_row(m) for m in measurements)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    right = {2, 3, 4}
+    right = {2, 3, 4, 5, 6}
 
     def line(cells: list[str]) -> str:
         pairs = enumerate(zip(cells, widths, strict=True))
@@ -122,7 +151,10 @@ def cpu_lines(measurements: Sequence[Measurement]) -> list[str]:
     for m in measurements:
         if m.load is None:
             continue
-        parts = ", ".join(f"{name} {share:.2f}" for name, share in m.cpu_by_process.items())
+        per_call = m.load.seconds * 1e6 / m.load.requests if m.load.requests else 0.0
+        parts = ", ".join(
+            f"{name} {share:.2f} ({share * per_call:.0f} µs/call)" for name, share in m.cpu_by_process.items()
+        )
         other = other_cpu_share(m)
         busy = f"; CPU busy {m.server_cpu_busy:.2f}, other {other:.2f}" if other is not None else ""
         flag = "  <- shared CPU" if other is not None and other > SHARED_CPU_THRESHOLD else ""
@@ -144,6 +176,7 @@ def write_json(path: Path, measurements: Sequence[Measurement], context: dict[st
             {
                 **dataclasses.asdict(m),
                 "requests_per_second": m.load.requests_per_second if m.load else None,
+                "cpu_us_per_call": m.cpu_us_per_call,
                 "other_cpu_share": other_cpu_share(m),
                 "valid": m.valid,
             }

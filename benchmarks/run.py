@@ -126,6 +126,8 @@ def _run_deployment(
 ) -> tuple[list[Measurement], list[Path]]:
     measurements: list[Measurement] = []
     identity = (deployment.key, deployment.label, deployment.is_bridge, deployment.variant)
+    if deployment.both_cores:
+        budget = budget.unpinned()
     with server_set(paths.scratch, budget.server_cpu, env) as servers:
         try:
             endpoint = deployment.start(servers, paths)
@@ -230,7 +232,7 @@ def _print_report(
             print(f"  * {deployment.label}: {deployment.note}")
     found = [*report.variant_ratios(measurements), *report.ratios(measurements)]
     if found:
-        print("\nratios (requests/s, same run):")
+        print("\nratios (same run; CPU per call above 1x: the bridge spends less CPU per call):")
         for ratio in found:
             print(f"  {ratio}")
     print(f"\nshare of one core used during each measured run (servers on CPU {budget.server_cpu}):")

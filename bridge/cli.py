@@ -147,7 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     flags = {name: getattr(args, name, None) for name in _SETTING_FLAGS}
     try:
         settings: Settings = load_settings(args.config, flags)
-        configure_logging(settings.log_level, args.command)
+        configure_logging(settings.log_level, args.command, settings.log_format)
         if args.command == "up":
             return asyncio.run(run_up(settings, args.config, args.worker, args.legacy))
         if args.command == "conformance":

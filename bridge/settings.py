@@ -127,6 +127,8 @@ class Settings:
     log_level: str = "INFO"
     # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
     legacy_methods: tuple[str, ...] = ()
+    # "text" (one `key=value` line per record) or "json" (one JSON object per line).
+    log_format: str = "text"
 
     def __post_init__(self) -> None:
         for name in ("http_port", "grpc_port", "admin_port"):
@@ -147,6 +149,8 @@ class Settings:
             raise ConfigError("job_timeout must be 0 (max_timeout) or more, job_retry_max_seconds positive")
         if not 0 < self.job_heartbeat_seconds < self.job_lease_seconds:
             raise ConfigError("job_heartbeat_seconds must be positive and below job_lease_seconds")
+        if self.log_format not in ("text", "json"):
+            raise ConfigError(f"log_format must be 'text' or 'json', not {self.log_format!r}")
 
     @property
     def worker_tls(self) -> TlsFiles | None:

@@ -11,7 +11,7 @@ import functools
 import inspect
 import logging
 import typing
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
@@ -66,6 +66,8 @@ class _Registered:
     function: Callable[..., Any]
     signature: inspect.Signature
     is_async: bool
+    # A plain `def` declared blocking=False runs on the event loop, with no thread hand-off.
+    blocking: bool
 
 
 class Worker:
@@ -86,6 +88,7 @@ class Worker:
         version: int | Iterable[int] | None = None,
         background: bool = False,
         sensitive: Iterable[str] = (),
+        blocking: bool = True,
     ) -> Callable[[F], F]: ...
 
     def procedure(
@@ -97,6 +100,7 @@ class Worker:
         version: int | Iterable[int] | None = None,
         background: bool = False,
         sensitive: Iterable[str] = (),
+        blocking: bool = True,
     ) -> F | Callable[[F], F]:
         """Register a procedure: name from the function, help from its docstring, signature from hints.
 
@@ -106,11 +110,15 @@ class Worker:
             version: API version(s) the procedure is registered for (default: every version).
             background: run as a background job; the caller gets a job id at once.
             sensitive: parameter names whose values are never written to the call log.
+            blocking: for a plain `def`: True (the default) runs each call in a thread, so a
+                procedure that blocks never stalls the others; False runs it on the event loop,
+                which saves the thread hand-off for quick procedures that never block. Ignored
+                for `async def`, which always runs on the loop.
         """
 
         def register(func: F) -> F:
             versions = (version,) if isinstance(version, int) else tuple(version or ())
-            self._add(func, name or func.__name__, auth, versions, background, tuple(sensitive))
+            self._add(func, name or func.__name__, auth, versions, background, tuple(sensitive), blocking)
             return func
 
         return register(function) if function is not None else register
@@ -123,6 +131,7 @@ class Worker:
         versions: tuple[int, ...],
         background: bool,
         sensitive: tuple[str, ...],
+        blocking: bool,
     ) -> None:
         if name in self._procedures:
             raise ConfigError(f"procedure {name!r} is registered twice")
@@ -154,7 +163,9 @@ class Worker:
             variadic=any(p.kind is p.VAR_POSITIONAL for p in parameters),
             sensitive_params=sensitive,
         )
-        self._procedures[name] = _Registered(info, func, signature, inspect.iscoroutinefunction(func))
+        self._procedures[name] = _Registered(
+            info, func, signature, inspect.iscoroutinefunction(func), blocking
+        )
 
     def describe(self) -> list[ProcedureInfo]:
         """Descriptors of every registered procedure, in registration order."""
@@ -180,7 +191,16 @@ class Worker:
             return fault(INVALID_PARAMS, data=str(exc))
         token = _current_context.set(context)
         try:
-            result = await self._invoke(entry, args, named)
+            if entry.is_async:
+                result = await entry.function(*args, **named)
+            elif entry.blocking:
+                # A blocking procedure must not stall the other calls this process is serving; it
+                # runs in a copy of this context so that `call_context()` answers in its thread too.
+                result = await asyncio.get_running_loop().run_in_executor(
+                    None, contextvars.copy_context().run, functools.partial(entry.function, *args, **named)
+                )
+            else:
+                result = entry.function(*args, **named)
         except Fault as raised:
             return raised
         except Exception:
@@ -190,13 +210,3 @@ class Worker:
         finally:
             _current_context.reset(token)
         return Success(result)
-
-    @staticmethod
-    def _invoke(entry: _Registered, args: tuple[Any, ...], named: dict[str, Any]) -> Awaitable[Any]:
-        if entry.is_async:
-            return typing.cast(Awaitable[Any], entry.function(*args, **named))
-        # A blocking procedure must not stall the other calls this process is serving; it runs
-        # in a copy of this context so that `call_context()` answers in its thread too.
-        return asyncio.get_running_loop().run_in_executor(
-            None, contextvars.copy_context().run, functools.partial(entry.function, *args, **named)
-        )

@@ -17,20 +17,23 @@ from bridge import Caller, Fault, Worker, call_context
 
 worker = Worker()
 
+# Quick procedures that never block are declared blocking=False: they run on the event loop, with
+# no thread hand-off per call. The rest keep the default and run in a thread (docs/concepts.md).
 
-@worker.procedure
+
+@worker.procedure(blocking=False)
 def echo(var: str = "") -> str:
     """Return the argument unchanged."""
     return var
 
 
-@worker.procedure(name="echo.any")
+@worker.procedure(name="echo.any", blocking=False)
 def echo_any(value: Any) -> Any:
     """Return any value unchanged, keeping its type."""
     return value
 
 
-@worker.procedure(name="math.add")
+@worker.procedure(name="math.add", blocking=False)
 def add(a: int, b: int) -> int:
     """Add two integers."""
     return a + b
@@ -156,7 +159,7 @@ def hello_v2(name: str, greeting: str = "Hello") -> str:
     return f"{greeting}, {name}!"
 
 
-@worker.procedure(name="account.whoami", auth=True)
+@worker.procedure(name="account.whoami", auth=True, blocking=False)
 def whoami(user: Caller) -> str:
     """Return the name of the authenticated caller (auth=True: the caller comes first)."""
     return str(user)

@@ -1,7 +1,7 @@
 """The JSON-RPC 2.0 codec (https://www.jsonrpc.org/specification): bytes to `Call`, `Outcome` to bytes.
 
-Pure: imports only the standard library and the neutral vocabulary (`bridge.calls`, `bridge.errors`,
-`bridge.faults`, `bridge.settings`); never aiohttp, grpc, asyncio or another protocol's codec.
+Pure: imports only the standard library, orjson and the neutral vocabulary (`bridge.calls`,
+`bridge.errors`, `bridge.faults`, `bridge.settings`); never aiohttp, grpc, asyncio or another codec.
 
 Value mapping, JSON to neutral value and back:
 
@@ -51,6 +51,14 @@ silent change. Choices where the specifications leave room:
   holds one is written with ASCII escapes, which keep its value. A high surrogate followed by a low
   one (two code points in Python) is refused (VALUE_NOT_REPRESENTABLE): JSON reads that pair of
   escapes as one character beyond U+FFFF (RFC 8259 section 7), which would change the string.
+
+Speed without a changed value: bodies are read and written with orjson, and with the standard
+library's `json` (the exact path, which defines every result above) wherever orjson could differ:
+a body holding a run of 19 or more digits (orjson reads an integer beyond 64 bits as a float), a
+body orjson refuses (the exact path then gives the usual answer or error), a value holding a
+Decimal or a float below 1e-4 in magnitude (which orjson spells `0.00001` where `repr` has `1e-05`),
+and a value orjson refuses to write (an integer beyond 64 bits, a lone surrogate, deep nesting).
+Either way the bytes written are the same.
 """
 
 from __future__ import annotations
@@ -66,6 +74,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Final, TypeAlias
+
+import orjson
 
 from bridge.calls import ABSENT, Absent, Call, Outcome, Success
 from bridge.errors import Fault
@@ -122,6 +132,9 @@ _BOM: Final = b"\xef\xbb\xbf"
 _STRING: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 _NOT_BRACKETS: Final = bytes(byte for byte in range(256) if byte not in b"[]{}")
 _DEPTH_STEP: Final = tuple(1 if byte in b"[{" else -1 for byte in range(256))
+# orjson reads an integer beyond 64 bits as a float; any run of this many digits (even inside a
+# string, which only costs the exact path) may be one: 10**18 has 19 digits, 2**63 too.
+_LONG_DIGITS: Final = re.compile(rb"[0-9]{19,}")
 
 
 def _refuse_constant(name: str) -> Any:
@@ -163,6 +176,16 @@ def _parse(body: bytes, limits: Limits) -> Any:
     _check_depth(body, limits.max_depth)
     if body.startswith(_BOM):
         body = body[len(_BOM) :]
+    if not _LONG_DIGITS.search(body):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # the exact path says why, in its own words, or reads what orjson refuses
+    return _parse_exact(body)
+
+
+def _parse_exact(body: bytes) -> Any:
+    """The standard library's reading of `body` (no BOM), which defines every result of `_parse`."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -285,6 +308,7 @@ _ASCII_ENCODER: Final = json.JSONEncoder(
 )
 # Ints up to this size convert to text under any sys.set_int_max_str_digits() (at least 640 digits).
 _SAFE_INT_BITS: Final = 2000
+_ORJSON_PLAIN_BELOW: Final = 1e-4
 _SURROGATE_PAIR: Final = re.compile("[\ud800-\udbff][\udc00-\udfff]")
 
 
@@ -298,7 +322,11 @@ class _Unrepresentable(Exception):
 
 
 def _scan(value: object) -> bool:
-    """Check that JSON can express `value` unchanged; True when it holds a Decimal (written apart)."""
+    """Check that JSON can express `value` unchanged.
+
+    True when only the exact path writes it as `repr` does: it holds a Decimal, or a float that
+    orjson spells differently.
+    """
     if isinstance(value, str):
         if not value.isascii() and _SURROGATE_PAIR.search(value):
             raise _Unrepresentable("a str holding a surrogate pair, which JSON reads as one character")
@@ -315,16 +343,17 @@ def _scan(value: object) -> bool:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise _Unrepresentable(f"the float {value!r}, which JSON cannot express")
-        return False
-    has_decimal = False
+        # orjson writes these without repr's exponent form (0.00001 for 1e-05); others alike.
+        return 0.0 < abs(value) < _ORJSON_PLAIN_BELOW
+    exact_only = False
     if isinstance(value, (list, tuple, set, frozenset)):
         for index, item in enumerate(value):
             try:
-                has_decimal |= _scan(item)
+                exact_only |= _scan(item)
             except _Unrepresentable as problem:
                 problem.path.append(f"[{index}]")
                 raise
-        return has_decimal
+        return exact_only
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -332,11 +361,11 @@ def _scan(value: object) -> bool:
             if not key.isascii() and _SURROGATE_PAIR.search(key):
                 raise _Unrepresentable("an object with a key holding a surrogate pair")
             try:
-                has_decimal |= _scan(item)
+                exact_only |= _scan(item)
             except _Unrepresentable as problem:
                 problem.path.append(f"[{json.dumps(key)}]")
                 raise
-        return has_decimal
+        return exact_only
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
             raise _Unrepresentable(f"the decimal {value}, which JSON cannot express")
@@ -352,6 +381,11 @@ def _scan(value: object) -> bool:
             raise _Unrepresentable(f"the complex {value!r}, which JSON cannot express")
         return False
     raise _Unrepresentable(f"of type {type(value).__name__}, which JSON cannot express")
+
+
+def _spelled_apart(reply_id: JsonId) -> bool:
+    """True for an id only the exact path writes as `repr` does (a float orjson spells differently)."""
+    return isinstance(reply_id, float) and 0.0 < abs(reply_id) < _ORJSON_PLAIN_BELOW
 
 
 def _check(value: object, where: str) -> bool:
@@ -377,24 +411,29 @@ def _render(value: Any, encoder: json.JSONEncoder) -> str:
     return encoder.encode(value)
 
 
-def _serialize(document: Any, has_decimal: bool) -> bytes:
+def _serialize(document: Any, exact_only: bool) -> bytes:
     """Write a checked document as compact UTF-8 JSON."""
-    text = _render(document, _ENCODER) if has_decimal else _ENCODER.encode(document)
+    if not exact_only:
+        try:
+            return orjson.dumps(document)
+        except orjson.JSONEncodeError:
+            pass  # an int beyond 64 bits, a lone surrogate, deep nesting: the exact path writes it
+    text = _render(document, _ENCODER) if exact_only else _ENCODER.encode(document)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         # A lone surrogate has no UTF-8 form; ASCII escapes (RFC 8259 section 7) keep its value.
-        text = _render(document, _ASCII_ENCODER) if has_decimal else _ASCII_ENCODER.encode(document)
+        text = _render(document, _ASCII_ENCODER) if exact_only else _ASCII_ENCODER.encode(document)
         return text.encode("ascii")
 
 
 def _error_reply(reply_id: JsonId, failure: Fault) -> tuple[dict[str, Any], bool]:
     """Section 5.1: the error object has "code" (an integer), "message" and, when set, "data"."""
     error: dict[str, Any] = {"code": failure.code, "message": failure.message}
-    has_decimal = False
+    exact_only = False
     if failure.data is not None:
         try:
-            has_decimal = _check(failure.data, "error data")
+            exact_only = _check(failure.data, "error data")
         except Fault as problem:
             error = {
                 "code": problem.code,
@@ -403,17 +442,17 @@ def _error_reply(reply_id: JsonId, failure: Fault) -> tuple[dict[str, Any], bool
             }
         else:
             error["data"] = failure.data
-    return {"jsonrpc": "2.0", "error": error, "id": reply_id}, has_decimal
+    return {"jsonrpc": "2.0", "error": error, "id": reply_id}, exact_only or _spelled_apart(reply_id)
 
 
 def _reply(reply_id: JsonId, outcome: Outcome) -> tuple[dict[str, Any], bool]:
     """Section 5: a Response object, with "result" on success and "error" on error, never both."""
     if isinstance(outcome, Success):
         try:
-            has_decimal = _check(outcome.value, "result")
+            exact_only = _check(outcome.value, "result") or _spelled_apart(reply_id)
         except Fault as problem:
             return _error_reply(reply_id, problem)
-        return {"jsonrpc": "2.0", "result": outcome.value, "id": reply_id}, has_decimal
+        return {"jsonrpc": "2.0", "result": outcome.value, "id": reply_id}, exact_only
     return _error_reply(reply_id, outcome)
 
 
@@ -429,19 +468,19 @@ def encode_replies(message: Message, outcomes: Sequence[Outcome | None]) -> byte
     if len(outcomes) != len(message.requests):
         raise ValueError(f"{len(outcomes)} outcomes for {len(message.requests)} requests")
     replies: list[dict[str, Any]] = []
-    has_decimal = False
+    exact_only = False
     for request, outcome in zip(message.requests, outcomes, strict=True):
         if request.id is ABSENT:
             continue
         answer = request.error if request.error is not None else outcome
         if answer is None:
             raise ValueError(f"no outcome for the request with id {request.id!r}")
-        reply, reply_has_decimal = _reply(request.id, answer)
+        reply, reply_exact_only = _reply(request.id, answer)
         replies.append(reply)
-        has_decimal |= reply_has_decimal
+        exact_only |= reply_exact_only
     if not replies:
         return None
-    return _serialize(replies if message.batch else replies[0], has_decimal)
+    return _serialize(replies if message.batch else replies[0], exact_only)
 
 
 def encode_error(fault: Fault) -> bytes:
@@ -450,8 +489,8 @@ def encode_error(fault: Fault) -> bytes:
     Section 5, id: "If there was an error in detecting the id in the Request object (e.g. Parse
     error/Invalid Request), it MUST be Null."
     """
-    reply, has_decimal = _error_reply(None, fault)
-    return _serialize(reply, has_decimal)
+    reply, exact_only = _error_reply(None, fault)
+    return _serialize(reply, exact_only)
 
 
 # --------------------------------------------------------------------------------------- client side
@@ -471,7 +510,7 @@ def encode_request(
     if not isinstance(procedure, str):
         raise TypeError(f"procedure must be a str, not {type(procedure).__name__}")
     document: dict[str, Any] = {"jsonrpc": "2.0", "method": procedure}
-    has_decimal = False
+    exact_only = False
     if params is not None:
         if isinstance(params, Mapping):
             document["params"] = dict(params)
@@ -479,13 +518,13 @@ def encode_request(
             document["params"] = list(params)
         else:
             raise TypeError(f"params must be a sequence, a mapping or None, not {type(params).__name__}")
-        has_decimal = _check(document["params"], "params")
+        exact_only = _check(document["params"], "params")
     if id is not ABSENT:
         if not _valid_id(id):
             raise TypeError(f"id must be a str, int, float or None, not {type(id).__name__}")
-        _check(id, "id")
+        exact_only |= _check(id, "id")
         document["id"] = id
-    return _serialize(document, has_decimal)
+    return _serialize(document, exact_only)
 
 
 def _invalid_response(reason: str) -> Fault:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bridge.errors import Status
+from bridge.observability import LogLine
 from bridge.rpc.wire import WireError, read_fault_code
 from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
 
@@ -55,22 +56,27 @@ def summarize(call: ProxiedCall, reply: ProxyReply, started_at: float, duration:
 
 
 def write_access_line(summary: CallSummary) -> None:
-    """The canonical log line: one per call, key=value fields."""
+    """The canonical log line of a call, a view of its call-log record: one per call, structured."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
     call = summary.call
     access_log.info(
-        "call request_id=%s protocol=%s procedure=%s caller=%s peer=%s outcome=%s code=%s status=%s "
-        "duration_ms=%.2f request_bytes=%d response_bytes=%d",
-        call.request_id,
-        call.protocol,
-        call.procedure,
-        call.caller or "-",
-        call.peer,
-        summary.outcome,
-        summary.fault_code if summary.fault_code is not None else "-",
-        summary.status.name,
-        summary.duration * 1000,
-        len(call.request),
-        len(summary.response),
+        LogLine(
+            "call",
+            {
+                "request_id": call.request_id,
+                "protocol": call.protocol,
+                "procedure": call.procedure,
+                "caller": call.caller,
+                "peer": call.peer,
+                "outcome": summary.outcome,
+                "code": summary.fault_code,
+                "status": summary.status.name,
+                "duration_ms": round(summary.duration * 1000, 3),
+                "request_bytes": len(call.request),
+                "response_bytes": len(summary.response),
+            },
+        )
     )
 
 

@@ -26,7 +26,8 @@ class CallLogWriter:
     Args:
         max_buffer: records held at most; more are dropped and counted in `dropped`.
         batch_size: records per write; a full batch is written without waiting for the interval.
-        flush_interval: seconds between writes of a partial batch.
+            Large, because a write's cost is mostly per transaction, not per record.
+        flush_interval: seconds between writes of a partial batch: how late a record may appear.
         retry_interval: seconds to wait after a failed write before trying again.
         close_timeout: seconds `aclose()` spends writing what is left before counting it dropped.
     """
@@ -36,8 +37,8 @@ class CallLogWriter:
         store: CallLogSink,
         *,
         max_buffer: int = 10_000,
-        batch_size: int = 100,
-        flush_interval: float = 0.2,
+        batch_size: int = 1000,
+        flush_interval: float = 0.5,
         retry_interval: float = 1.0,
         close_timeout: float = 5.0,
     ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 from typing import Any
 
@@ -12,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bridge.frontend import serve
+from bridge.observability import JsonFormatter, TextFormatter
 from tests.app.conftest import TEST_SETTINGS, FakeInvoker
 from tests.app.wire import json_post, json_result, request, xml_call
 
@@ -115,7 +117,7 @@ async def test_log_line_for_a_request_without_rpc(
     caplog.set_level(logging.INFO, logger="rpcbridge.frontend")
     await client.post("/rpc", data=b"x", headers={"Content-Type": "text/plain"})
     (line,) = [record for record in caplog.records if record.name == "rpcbridge.frontend"]
-    assert " 415 " in line.getMessage()
+    assert "http_status=415" in line.getMessage()
     assert "protocol=-" in line.getMessage()
 
 
@@ -127,6 +129,25 @@ async def test_log_line_keeps_client_text_on_one_line(
     await json_post(client, request("evil\nGET /admin 200 request_id=forged"))
     (line,) = [record for record in caplog.records if record.name == "rpcbridge.frontend"]
     assert "\n" not in line.getMessage()
+
+
+@pytest.mark.parametrize("formatter", [TextFormatter("frontend"), JsonFormatter("frontend")])
+async def test_a_method_with_a_newline_writes_exactly_one_line(
+    client: TestClient[Any, Any], formatter: logging.Formatter
+) -> None:
+    """As written to the log, in either format, a JSON-RPC method holding "\n" is one line."""
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(formatter)
+    logger = logging.getLogger("rpcbridge.frontend")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        await json_post(client, request("evil\nGET /admin 200 request_id=forged"))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(logging.NOTSET)
+    assert len(buffer.getvalue().splitlines()) == 1
 
 
 async def test_serve_reports_its_url_and_stops_when_cancelled(invoker: FakeInvoker) -> None:
