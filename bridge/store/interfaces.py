@@ -20,7 +20,8 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bridge.errors import BridgeError
-from bridge.store.records import CallFilter, CallPage, CallRecord, Event, Job, JobFault, User
+from bridge.events.model import Event
+from bridge.store.records import CallFilter, CallPage, CallRecord, Job, JobFault, User
 
 
 class StoreError(BridgeError):
@@ -169,10 +170,10 @@ class JobStore(Protocol):
         fault: JobFault | None = None,
         now: datetime.datetime | None = None,
     ) -> bool:
-        """Record how a claimed job ended: succeeded, or failed with a `job.failed` event.
+        """Record how a claimed job ended, with its `job.succeeded` or `job.failed` event.
 
-        The state change and the event commit together. False when `runner` no longer holds
-        the claim (its lease ran out and another runner took the job).
+        The state change and the event (and its webhook deliveries) commit together. False when
+        `runner` no longer holds the claim (its lease ran out and another runner took the job).
         """
         ...
 
@@ -193,17 +194,29 @@ class JobStore(Protocol):
         ...
 
     async def purge_older_than(self, days: float, now: datetime.datetime | None = None) -> int:
-        """Delete jobs finished, and events written, more than `days` before `now`; return the jobs."""
+        """Delete jobs finished more than `days` before `now`; return how many."""
         ...
 
 
 class EventStore(Protocol):
-    """Events in commit order, for delivery to subscribers (webhooks, WebSocket) that keep a cursor."""
+    """Events committed with their webhook deliveries, in commit order (offsets), for cursors to follow."""
 
-    async def append(self, event: Event) -> int:
-        """Store an event; return its id, greater than that of every event committed before it."""
+    async def commit(self, events: Sequence[Event]) -> list[Event]:
+        """Write the events and one delivery per matching enabled listener in one transaction.
+
+        Returns the events with their `offset`s, each greater than that of every event committed
+        before it; then tells live subscribers (the store's `publish`).
+        """
         ...
 
-    async def list_since(self, after_id: int = 0, limit: int = 100) -> list[Event]:
-        """Up to `limit` events whose id is greater than `after_id`, in id order."""
+    async def list_since(self, after: int = 0, limit: int = 100) -> list[Event]:
+        """Up to `limit` events whose offset is greater than `after`, in offset order."""
+        ...
+
+    async def get(self, event_id: str) -> Event | None:
+        """The event with this `evt_` id, or None."""
+        ...
+
+    async def purge_older_than(self, days: float, now: datetime.datetime | None = None) -> int:
+        """Delete events older than `days` with their deliveries and attempts; return how many events."""
         ...
