@@ -1,6 +1,7 @@
 """The `rpcbridge` command: parses arguments, builds settings once, runs one role.
 
-Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`, `conformance`.
+Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`, `webhooks`,
+`conformance`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bridge.observability import configure_logging
 from bridge.settings import Settings, load_settings, secret_from_environment
 from bridge.supervisor import run_up
 from bridge.user_commands import add_user_commands, run_user_command
+from bridge.webhook_commands import add_webhook_commands, run_webhook_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -93,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     conformance.add_argument("--sleep", default="slow.sleep", metavar="NAME", help="procedure sleeping N s")
     add_user_commands(commands, common)
+    add_webhook_commands(commands, common)
     return parser
 
 
@@ -153,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_conformance(args.target, secret, tls, args.echo, args.sleep))
         if args.command in ("users", "admin"):
             return asyncio.run(run_user_command(settings, args))
+        if args.command == "webhooks":
+            return asyncio.run(run_webhook_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
         # loads the stores.
         if args.command == "worker":

@@ -19,7 +19,7 @@ from typing import Any, TypeVar, overload
 
 from bridge.calls import Call, Outcome, Success
 from bridge.errors import BridgeError, ConfigError, Fault
-from bridge.events.model import EmittedEvent, whitelist
+from bridge.events.model import EmittedEvent, is_event_type, whitelist
 from bridge.faults import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, UNAUTHENTICATED, fault
 from bridge.procedures import HookInfo, Parameter, ProcedureInfo, type_name_for_hint
 
@@ -118,8 +118,10 @@ class Worker:
             auth: only authenticated subscribers may receive these events.
             help: what the event means, listed by `system.listEvents`.
         """
-        if not name or name.strip() != name:
-            raise ConfigError(f"a hook needs a name without surrounding spaces, not {name!r}")
+        if not is_event_type(name):
+            raise ConfigError(
+                f"a hook's name is letters, digits and _ . : - (such as person.saved), not {name!r}"
+            )
         if name in self._hooks:
             raise ConfigError(f"hook {name!r} is declared twice")
         fields = tuple(provides)

@@ -7,6 +7,7 @@ Pure: the standard library only; never grpc, aiohttp or a store.
 from __future__ import annotations
 
 import datetime
+import re
 import secrets
 import threading
 import time
@@ -25,6 +26,13 @@ JOB_FAILED: Final = "job.failed"
 JOB_SUCCEEDED: Final = "job.succeeded"
 WEBHOOK_DISABLED: Final = "webhook.disabled"
 BRIDGE_EVENT_TYPES: Final = frozenset({JOB_FAILED, JOB_SUCCEEDED, WEBHOOK_DISABLED})
+# An event type: letters, digits and `_ . : -`, starting with a letter or digit, at most 200 long.
+_EVENT_TYPE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
+
+
+def is_event_type(name: str) -> bool:
+    """True when `name` is a well-formed event type, such as "person.saved"."""
+    return _EVENT_TYPE.fullmatch(name) is not None
 
 
 class _IdClock:

@@ -16,13 +16,22 @@ from bridge.errors import ConfigError
 from bridge.events.model import Event
 from bridge.settings import Settings
 from bridge.store.database import Database
-from bridge.store.interfaces import AdminStore, CallLogStore, EventStore, JobStore, NonceStore, UserStore
+from bridge.store.interfaces import (
+    AdminStore,
+    CallLogStore,
+    EventStore,
+    JobStore,
+    ListenerStore,
+    NonceStore,
+    UserStore,
+)
 from bridge.store.key_cipher import KeyCipher
 from bridge.store.migrations import apply_migrations
 from bridge.store.nonce_stores import DEFAULT_PREFIX, MemoryNonceStore, RedisNonceStore
 from bridge.store.postgres_database import PostgresDatabase
 from bridge.store.sql_event_store import Publish, SqlEventStore
 from bridge.store.sql_job_stores import SqlJobStore
+from bridge.store.sql_listener_store import SqlListenerStore
 from bridge.store.sql_stores import SqlAdminStore, SqlCallLogStore, SqlUserStore
 from bridge.store.sqlite_database import SqliteDatabase
 
@@ -41,6 +50,7 @@ class Stores:
     admin: AdminStore
     jobs: JobStore
     events: EventStore
+    listeners: ListenerStore
     database: Database
     _nonce_backend: MemoryNonceStore | RedisNonceStore = field(repr=False)
 
@@ -108,6 +118,7 @@ async def open_stores(
         admin=SqlAdminStore(db),
         jobs=SqlJobStore(db, events),
         events=events,
+        listeners=SqlListenerStore(db, cipher),
         database=db,
         _nonce_backend=nonces,
     )
