@@ -57,6 +57,39 @@ class SidecarMetrics:
             registry=self.registry,
         )
 
+        self.webhook_attempts = Counter(
+            "rpcbridge_webhook_attempts",
+            "Webhook delivery attempts, by outcome: delivered, retrying, failed (no attempt left), disabled.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_latency = Histogram(
+            "rpcbridge_webhook_attempt_seconds",
+            "Time one webhook attempt took, name resolution included.",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+            registry=self.registry,
+        )
+        self.outbox_depth = Gauge(
+            "rpcbridge_webhook_outbox_pending",
+            "Webhook deliveries pending (not yet delivered or failed).",
+            registry=self.registry,
+        )
+        self.outbox_oldest = Gauge(
+            "rpcbridge_webhook_outbox_oldest_seconds",
+            "Age of the oldest pending webhook delivery, in seconds (0 when none).",
+            registry=self.registry,
+        )
+
+    def webhook_attempted(self, outcome: str, seconds: float) -> None:
+        """Count one webhook attempt and its latency."""
+        self.webhook_attempts.labels(outcome).inc()
+        self.webhook_latency.observe(seconds)
+
+    def webhook_outbox(self, pending: int, oldest_seconds: float) -> None:
+        """Set the outbox gauges."""
+        self.outbox_depth.set(pending)
+        self.outbox_oldest.set(oldest_seconds)
+
     def events_committed(self, events: Sequence[Event], deliveries: int) -> None:
         """Count committed events by type, and the deliveries written with them."""
         for event in events:

@@ -32,6 +32,7 @@ from bridge.store.postgres_database import PostgresDatabase
 from bridge.store.sql_event_store import Publish, SqlEventStore
 from bridge.store.sql_job_stores import SqlJobStore
 from bridge.store.sql_listener_store import SqlListenerStore
+from bridge.store.sql_outbox import SqlOutbox
 from bridge.store.sql_stores import SqlAdminStore, SqlCallLogStore, SqlUserStore
 from bridge.store.sqlite_database import SqliteDatabase
 
@@ -51,6 +52,7 @@ class Stores:
     jobs: JobStore
     events: EventStore
     listeners: ListenerStore
+    outbox: SqlOutbox
     database: Database
     _nonce_backend: MemoryNonceStore | RedisNonceStore = field(repr=False)
 
@@ -111,6 +113,7 @@ async def open_stores(
         await nonces.aclose()
         raise
     events = SqlEventStore(db, publish, on_events)
+    listeners = SqlListenerStore(db, cipher)
     return Stores(
         users=SqlUserStore(db, cipher),
         nonces=nonces,
@@ -118,7 +121,8 @@ async def open_stores(
         admin=SqlAdminStore(db),
         jobs=SqlJobStore(db, events),
         events=events,
-        listeners=SqlListenerStore(db, cipher),
+        listeners=listeners,
+        outbox=SqlOutbox(db, events, listeners),
         database=db,
         _nonce_backend=nonces,
     )
