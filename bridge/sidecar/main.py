@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from bridge.admin.console import AdminConsole
 from bridge.admin.site import create_admin_app, start_admin_site
 from bridge.auth.verifier import Verifier
+from bridge.events.model import Event
 from bridge.readiness import announce
 from bridge.rpc.proxy_server import serve_proxy
 from bridge.settings import Settings
 from bridge.sidecar.authentication import AuthenticateCalls
 from bridge.sidecar.call_recording import RecordCalls, render_payload
 from bridge.sidecar.catalogue import Catalogue
+from bridge.sidecar.event_commit import ListEvents, commit_emitted_events
 from bridge.sidecar.interception import Interceptor
 from bridge.sidecar.job_retention import purge_jobs_forever
 from bridge.sidecar.job_runner import JobRunner
@@ -26,6 +29,8 @@ from bridge.sidecar.metrics import SidecarMetrics
 from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
 from bridge.sidecar.retention import purge_forever
 from bridge.sidecar.service import SidecarService, forward_to_worker
+from bridge.sidecar.webhook_delivery import DeliveryRules, WebhookDelivery, poll_interval
+from bridge.sidecar.webhook_targets import WebhookPolicy
 from bridge.sidecar.worker_pool import WorkerPool
 from bridge.store.call_log_writer import CallLogWriter
 from bridge.store.factory import open_stores
@@ -44,8 +49,16 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         settings.stream_calls,
     )
     metrics = SidecarMetrics()
+    policy = WebhookPolicy.from_settings(settings.webhook_allow_http, settings.webhook_allow_networks)
+    delivery: WebhookDelivery | None = None
+
+    def on_events(events: Sequence[Event], deliveries: int) -> None:
+        metrics.events_committed(events, deliveries)
+        if deliveries and delivery is not None:
+            delivery.wake()
+
     async with contextlib.AsyncExitStack() as stack:
-        stores = await open_stores(settings)
+        stores = await open_stores(settings, on_events=on_events)
         stack.push_async_callback(stores.close)
         writer = CallLogWriter(stores.call_log)
         await writer.start()
@@ -56,9 +69,13 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             render = render_payload if settings.log_arguments else None
             sinks.append(RecordCalls(writer.record, catalogue.describe, render))
         verifier = Verifier(stores.users, stores.nonces, settings.auth_skew_seconds)
+        # Jobs go through the same event commit as calls: a job's events are kept before it finishes.
+        forward = commit_emitted_events(
+            forward_to_worker(pool), stores.events, catalogue.hook, metrics.event_dropped
+        )
         runner = JobRunner(
             stores.jobs,
-            forward_to_worker(pool),
+            forward,
             JOB_CODEC,
             concurrency=settings.job_concurrency,
             timeout=settings.job_deadline,
@@ -68,6 +85,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         )
         interceptors: list[Interceptor] = [
             ObserveCalls(sinks),
+            ListEvents(catalogue.hooks, JOB_CODEC.decode_call, JOB_CODEC.encode_outcome),
             AuthenticateCalls(verifier, catalogue.describe, metrics.auth_failed),
             BackgroundJobs(
                 stores.jobs, catalogue.describe, verifier, JOB_CODEC, runner.wake, metrics.auth_failed
@@ -79,12 +97,32 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             purge_jobs_forever(stores.jobs, settings.job_retention_days, JOB_CODEC)
         )
         stack.callback(job_purging.cancel)
+        event_purging = asyncio.create_task(
+            purge_forever(stores.events, settings.event_retention_days, what="events and delivery logs")
+        )
+        stack.callback(event_purging.cancel)
         await pool.start()
         stack.push_async_callback(pool.aclose)
         # Started once the catalogue is loaded; stopped before the pool closes, so its runs end first.
         await runner.start()
         stack.push_async_callback(runner.aclose)
-        service = SidecarService(pool, interceptors, settings.max_timeout)
+        delivery = WebhookDelivery(
+            stores.outbox,
+            policy,
+            DeliveryRules(
+                schedule=settings.webhook_retry_schedule,
+                timeout=settings.webhook_timeout,
+                retry_after_max=settings.webhook_retry_after_max,
+                disable_after=settings.webhook_disable_after,
+                concurrency=settings.webhook_concurrency,
+                per_listener=settings.webhook_concurrency_per_listener,
+            ),
+            metrics,
+            poll_interval(settings.webhook_retry_schedule),
+        )
+        await delivery.start()
+        stack.push_async_callback(delivery.aclose)
+        service = SidecarService(pool, interceptors, settings.max_timeout, forward)
         record_outgoing = writer.record if settings.log_outgoing else _discard
         server = await serve_proxy(service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing)
         stack.push_async_callback(server.stop)

@@ -1,16 +1,17 @@
-"""Prometheus metrics of the sidecar: calls and latency per procedure and outcome.
+"""Prometheus metrics of the sidecar: calls and latency per procedure and outcome, events and webhooks.
 
 Pure of transport; the admin web app exposes the registry at `/metrics`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from bridge.auth.failures import AuthFailure
 from bridge.errors import Status
+from bridge.events.model import Event
 from bridge.sidecar.observation import CallSummary
 
 # Latency buckets from 0.5 ms: the bridge's hops are sub-millisecond to a few ms.
@@ -43,6 +44,61 @@ class SidecarMetrics:
             ["reason"],
             registry=self.registry,
         )
+
+        self.events = Counter(
+            "rpcbridge_events",
+            "Events committed, by type; `dropped` counts events of undeclared hooks or unfit data.",
+            ["type", "outcome"],
+            registry=self.registry,
+        )
+        self.deliveries_created = Counter(
+            "rpcbridge_webhook_deliveries_created",
+            "Webhook deliveries written to the outbox (one per matching listener and event).",
+            registry=self.registry,
+        )
+
+        self.webhook_attempts = Counter(
+            "rpcbridge_webhook_attempts",
+            "Webhook delivery attempts, by outcome: delivered, retrying, failed (no attempt left), disabled.",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_latency = Histogram(
+            "rpcbridge_webhook_attempt_seconds",
+            "Time one webhook attempt took, name resolution included.",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+            registry=self.registry,
+        )
+        self.outbox_depth = Gauge(
+            "rpcbridge_webhook_outbox_pending",
+            "Webhook deliveries pending (not yet delivered or failed).",
+            registry=self.registry,
+        )
+        self.outbox_oldest = Gauge(
+            "rpcbridge_webhook_outbox_oldest_seconds",
+            "Age of the oldest pending webhook delivery, in seconds (0 when none).",
+            registry=self.registry,
+        )
+
+    def webhook_attempted(self, outcome: str, seconds: float) -> None:
+        """Count one webhook attempt and its latency."""
+        self.webhook_attempts.labels(outcome).inc()
+        self.webhook_latency.observe(seconds)
+
+    def webhook_outbox(self, pending: int, oldest_seconds: float) -> None:
+        """Set the outbox gauges."""
+        self.outbox_depth.set(pending)
+        self.outbox_oldest.set(oldest_seconds)
+
+    def events_committed(self, events: Sequence[Event], deliveries: int) -> None:
+        """Count committed events by type, and the deliveries written with them."""
+        for event in events:
+            self.events.labels(event.type, "committed").inc()
+        self.deliveries_created.inc(deliveries)
+
+    def event_dropped(self, event_type: str) -> None:
+        """Count one event dropped at the sidecar (its type is not declared, so not labelled)."""
+        self.events.labels(UNKNOWN_PROCEDURE, "dropped").inc()
 
     def auth_failed(self, failure: AuthFailure) -> None:
         """Count one refused authentication."""
