@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
+import logging
 import os
 import tomllib
 import typing
@@ -55,12 +57,13 @@ class FrontendSettings:
 
     http_host: str
     http_port: int
-    sidecar_address: str
+    sidecar_addresses: tuple[str, ...]
     stream_calls: bool
     limits: Limits
     default_timeout: float
     max_timeout: float
     pickle_enabled: bool
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -114,6 +117,17 @@ class Settings:
     log_level: str = "INFO"
     # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
     legacy_methods: tuple[str, ...] = ()
+    # --- scale-out (docs/deployment.md) ---
+    # Sidecars a frontend spreads its calls over (repeated --sidecar); empty: sidecar_target.
+    sidecars: tuple[str, ...] = ()
+    # Run workers and sidecars with no worker_secret (and no mTLS) on purpose; otherwise they refuse.
+    worker_insecure: bool = False
+    # Signs admin session cookies, shared by every sidecar (32+ bytes); or a file holding it.
+    # Neither set: a key generated once into data_dir/admin_session_key.
+    admin_session_key: str = ""
+    admin_session_key_file: str = ""
+    # Proxies (CIDRs) whose X-Forwarded-For is believed, on the frontend and the admin site.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("http_port", "grpc_port", "admin_port"):
@@ -130,6 +144,11 @@ class Settings:
             raise ConfigError("job_concurrency and job_retention_days must be at least 1")
         if self.job_timeout < 0 or self.job_retry_max_seconds <= 0:
             raise ConfigError("job_timeout must be 0 (max_timeout) or more, job_retry_max_seconds positive")
+        for cidr in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"trusted_proxies: {cidr!r} is not an address or CIDR") from exc
 
     @property
     def worker_tls(self) -> TlsFiles | None:
@@ -154,13 +173,31 @@ class Settings:
         return FrontendSettings(
             http_host=self.http_host,
             http_port=self.http_port,
-            sidecar_address=self.sidecar_address,
+            sidecar_addresses=self.sidecars or (self.sidecar_address,),
             stream_calls=self.stream_calls,
             limits=self.limits,
             default_timeout=self.default_timeout,
             max_timeout=self.max_timeout,
             pickle_enabled=self.pickle_enabled,
+            trusted_proxies=self.trusted_proxies,
         )
+
+    def checked_worker_secret(self) -> str:
+        """The worker secret; ConfigError when it is empty without mTLS or `worker_insecure`.
+
+        An empty secret turns the workers' proof check off, so that must be said out loud.
+        """
+        if self.worker_secret or self.worker_tls is not None:
+            return self.worker_secret
+        if not self.worker_insecure:
+            raise ConfigError(
+                "worker_secret is empty: set RPCBRIDGE_WORKER_SECRET (the same on sidecars and"
+                " workers), or worker_insecure = true to let any client call workers"
+            )
+        logging.getLogger("rpcbridge").warning(
+            "worker_insecure: workers accept calls from any client (no worker_secret, no mTLS)"
+        )
+        return ""
 
     @property
     def job_deadline(self) -> float:
@@ -178,7 +215,7 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'rpcbridge.sqlite3'}"
 
 
-_SECRETS = frozenset({"worker_secret", "key_encryption_key"})
+_SECRETS = frozenset({"worker_secret", "key_encryption_key", "admin_session_key"})
 _URLS = frozenset({"database_url", "redis_url"})
 
 

@@ -86,6 +86,16 @@ SQLITE_MIGRATIONS: Final = (
             *_JOB_INDEXES,
         ),
     ),
+    # --- scale-out block: admin sessions that span sidecars ---
+    Migration(
+        3,
+        "admin session revocations",
+        (
+            "CREATE TABLE admin_session_revocations (session_id TEXT PRIMARY KEY,"
+            " expires_at INTEGER NOT NULL)",
+        ),
+    ),
+    # --- end of scale-out block ---
 )
 
 POSTGRES_MIGRATIONS: Final = (
@@ -126,6 +136,16 @@ POSTGRES_MIGRATIONS: Final = (
             *_JOB_INDEXES,
         ),
     ),
+    # --- scale-out block: admin sessions that span sidecars ---
+    Migration(
+        3,
+        "admin session revocations",
+        (
+            "CREATE TABLE admin_session_revocations (session_id TEXT PRIMARY KEY,"
+            " expires_at TIMESTAMPTZ NOT NULL)",
+        ),
+    ),
+    # --- end of scale-out block ---
 )
 
 MIGRATIONS: Final[Mapping[str, tuple[Migration, ...]]] = {
