@@ -40,12 +40,13 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
     """Serve the sidecar (gRPC proxy, interceptors, stores and admin site) until cancelled."""
     # Refused before anything opens: the scale-out checks (docs/deployment.md).
     require_shared_nonces(settings)
+    worker_secret = settings.checked_worker_secret()
     session_key = admin_session_key(settings)
     catalogue = Catalogue()
     pool = WorkerPool(
         catalogue,
         settings.workers,
-        settings.checked_worker_secret(),
+        worker_secret,
         settings.catalogue_refresh_seconds,
         settings.worker_tls,
         settings.stream_calls,

@@ -1,0 +1,139 @@
+"""Workers found by name and re-resolved, `up --worker-address`, and the worker secret refused
+when empty unless insecure is chosen: real worker processes on 127.0.0.x."""
+
+from __future__ import annotations
+
+import secrets
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from bridge.calls import Call
+from bridge.rpc.values import call_to_request, from_value
+from bridge.sidecar.catalogue import Catalogue
+from bridge.sidecar.worker_pool import WorkerPool
+from bridge.testing import RunningProcess, start_role, start_up
+from rpcbridge.v1 import worker_pb2
+from tests.integration.conftest import EXAMPLE_WORKER, xmlrpc_call
+
+ECHO = call_to_request(Call("echo", ("found",))).SerializeToString()
+
+
+def start_worker(listen: str, scratch: Path, env: dict[str, str]) -> RunningProcess:
+    return start_role(
+        "worker", [EXAMPLE_WORKER, "--listen", listen, "--data-dir", str(scratch)], scratch, env
+    )
+
+
+class ChangingDns:
+    """Resolves the one name the test uses to whatever addresses the test set last."""
+
+    def __init__(self) -> None:
+        self.hosts: list[str] = []
+
+    async def __call__(self, host: str, port: int) -> Sequence[str]:
+        assert host == "workers.test"
+        return list(self.hosts)
+
+
+@pytest.mark.timeout(120)
+async def test_a_worker_added_behind_the_name_is_routed_without_restart(tmp_path: Path) -> None:
+    """Two workers on one port at 127.0.0.1 and 127.0.0.2: the pool follows the name's addresses."""
+    secret = secrets.token_hex(16)
+    env = {"RPCBRIDGE_WORKER_SECRET": secret}
+    first = start_worker("127.0.0.1:0", tmp_path, env)
+    port = int(first.facts["address"].rpartition(":")[2])
+    second = start_worker(f"127.0.0.2:{port}", tmp_path, env)
+    dns = ChangingDns()
+    dns.hosts = ["127.0.0.1"]
+    catalogue = Catalogue()
+    pool = WorkerPool(catalogue, [f"dns:///workers.test:{port}"], secret, resolver=dns)
+    try:
+        await pool.start()
+        assert catalogue.workers()["echo"] == [f"127.0.0.1:{port}"]
+        dns.hosts = ["127.0.0.1", "127.0.0.2"]
+        await pool.refresh()
+        assert catalogue.workers()["echo"] == [f"127.0.0.1:{port}", f"127.0.0.2:{port}"]
+        answer = await pool.invoke(f"127.0.0.2:{port}", ECHO, [], 5)
+        assert isinstance(answer, bytes)
+        assert from_value(worker_pb2.InvokeResponse.FromString(answer).result) == "found"
+        dns.hosts = ["127.0.0.2"]
+        await pool.refresh()
+        assert catalogue.workers()["echo"] == [f"127.0.0.2:{port}"]
+    finally:
+        await pool.aclose()
+        first.stop()
+        second.stop()
+
+
+@pytest.mark.timeout(120)
+def test_a_sidecar_finds_workers_by_host_name(tmp_path: Path) -> None:
+    """`--worker localhost:PORT` resolves the name: the worker on 127.0.0.1 serves calls."""
+    env = {"RPCBRIDGE_WORKER_SECRET": secrets.token_hex(16)}
+    worker = start_worker("127.0.0.1:0", tmp_path, env)
+    port = worker.facts["address"].rpartition(":")[2]
+    common = ["--data-dir", str(tmp_path / "data")]
+    sidecar = start_role(
+        "sidecar",
+        ["--grpc-port", "0", "--admin-port", "0", "--worker", f"dns:///localhost:{port}", *common],
+        tmp_path,
+        env,
+    )
+    frontend = start_role(
+        "frontend", ["--sidecar", sidecar.facts["grpc"], "--http-port", "0", *common], tmp_path, env
+    )
+    try:
+        assert xmlrpc_call(frontend.facts["url"] + "/rpc", "echo", "by name") == "by name"
+        assert f"127.0.0.1:{port}" in sidecar.log()
+    finally:
+        for process in (frontend, sidecar, worker):
+            process.stop()
+
+
+@pytest.mark.timeout(120)
+def test_up_routes_to_an_already_running_worker(tmp_path: Path) -> None:
+    """`rpcbridge up --worker-address HOST:PORT` alone makes a deployment around a running worker."""
+    secret = secrets.token_hex(16)
+    worker = start_worker("127.0.0.1:0", tmp_path, {"RPCBRIDGE_WORKER_SECRET": secret})
+    try:
+        up = start_up(
+            ["--worker-address", worker.facts["address"]],
+            tmp_path / "data",
+            {"RPCBRIDGE_WORKER_SECRET": secret},
+        )
+        try:
+            assert xmlrpc_call(up.url, "echo", "already running") == "already running"
+        finally:
+            assert up.stop() == 0
+    finally:
+        worker.stop()
+
+
+@pytest.mark.parametrize("role", ["worker", "sidecar"])
+def test_an_empty_worker_secret_is_refused_at_start(role: str, tmp_path: Path) -> None:
+    """Without a secret, mTLS or worker_insecure, `worker` and `sidecar` exit 2 with one line."""
+    args = [EXAMPLE_WORKER, "--listen", "127.0.0.1:0"] if role == "worker" else ["--grpc-port", "0"]
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", role, *args, "--data-dir", str(tmp_path)],
+        env={"PATH": "/usr/bin:/bin", "RPCBRIDGE_WORKER_SECRET": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("rpcbridge: error: worker_secret is empty") and done.stderr.count("\n") == 1
+
+
+def test_an_insecure_worker_starts_with_a_warning(tmp_path: Path) -> None:
+    """worker_insecure = true is the explicit way to run without a secret, and it is logged."""
+    worker = start_worker(
+        "127.0.0.1:0", tmp_path, {"RPCBRIDGE_WORKER_SECRET": "", "RPCBRIDGE_WORKER_INSECURE": "true"}
+    )
+    try:
+        assert "WARNING" in worker.log() and "worker_insecure" in worker.log()
+    finally:
+        worker.stop()
