@@ -118,7 +118,7 @@ def sidecars(tmp_path: Path, postgres_url: str) -> Sidecars:
 def test_a_login_survives_a_restart_works_on_another_sidecar_and_logs_out_everywhere(
     sidecars: Sidecars,
 ) -> None:
-    """Signed with the configured key, revoked in the store: the session is the deployment's, not a process's."""
+    """Signed with the configured key, revoked in the store: a session belongs to the deployment."""
     try:
         set_admin_password(sidecars.env, ["--data-dir", str(sidecars.scratch / "a"), *sidecars.stores])
         first = sidecars.start("a")
