@@ -4,8 +4,6 @@ when empty unless insecure is chosen: real worker processes on 127.0.0.x."""
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +15,7 @@ from bridge.sidecar.catalogue import Catalogue
 from bridge.sidecar.worker_pool import WorkerPool
 from bridge.testing import RunningProcess, start_role, start_up
 from rpcbridge.v1 import worker_pb2
-from tests.integration.conftest import EXAMPLE_WORKER, xmlrpc_call
+from tests.integration.conftest import EXAMPLE_WORKER, refused_start, xmlrpc_call
 
 ECHO = call_to_request(Call("echo", ("found",))).SerializeToString()
 
@@ -116,16 +114,8 @@ def test_up_routes_to_an_already_running_worker(tmp_path: Path) -> None:
 def test_an_empty_worker_secret_is_refused_at_start(role: str, tmp_path: Path) -> None:
     """Without a secret, mTLS or worker_insecure, `worker` and `sidecar` exit 2 with one line."""
     args = [EXAMPLE_WORKER, "--listen", "127.0.0.1:0"] if role == "worker" else ["--grpc-port", "0"]
-    done = subprocess.run(
-        [sys.executable, "-m", "bridge", role, *args, "--data-dir", str(tmp_path)],
-        env={"PATH": "/usr/bin:/bin", "RPCBRIDGE_WORKER_SECRET": ""},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert done.stderr.startswith("rpcbridge: error: worker_secret is empty") and done.stderr.count("\n") == 1
+    error = refused_start([role, *args, "--data-dir", str(tmp_path)], {"RPCBRIDGE_WORKER_SECRET": ""})
+    assert error.startswith("rpcbridge: error: worker_secret is empty")
 
 
 def test_an_insecure_worker_starts_with_a_warning(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from bridge.admin.sessions import COOKIE_NAME
 from bridge.testing import RunningProcess, start_role
 from tests.app.admin.html_forms import forms_of
-from tests.integration.conftest import EXAMPLE_WORKER, REDIS_URL
+from tests.integration.conftest import EXAMPLE_WORKER, REDIS_URL, refused_start
 
 PASSWORD = "shared admin password"
 
@@ -161,23 +161,6 @@ def test_the_login_throttle_is_shared_and_keyed_by_the_forwarded_client(sidecars
 @pytest.mark.postgres
 def test_a_shared_postgres_without_redis_is_refused(tmp_path: Path, postgres_url: str) -> None:
     """DESIGN.md Scale-out: the sidecar exits 2 and says to set redis_url."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bridge",
-            "sidecar",
-            "--database-url",
-            postgres_url,
-            "--data-dir",
-            str(tmp_path),
-        ],
-        env={"PATH": "/usr/bin:/bin", "RPCBRIDGE_WORKER_SECRET": "x" * 32},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 2
-    assert done.stderr.startswith("rpcbridge: error: database_url is PostgreSQL")
-    assert "redis_url" in done.stderr and done.stderr.count("\n") == 1
+    args = ["sidecar", "--database-url", postgres_url, "--data-dir", str(tmp_path)]
+    error = refused_start(args, {"RPCBRIDGE_WORKER_SECRET": "x" * 32})
+    assert error.startswith("rpcbridge: error: database_url is PostgreSQL") and "redis_url" in error
