@@ -79,3 +79,8 @@ def test_admin_session_key_configured_from_file_or_generated_once(tmp_path: Path
         admin_session_key(Settings(admin_session_key="short"))
     with pytest.raises(ConfigError, match="not both"):
         admin_session_key(Settings(admin_session_key="k" * 32, admin_session_key_file=str(key_file)))
+
+
+def test_the_admin_session_key_is_masked_in_repr() -> None:
+    """The session key is a secret: repr(settings) never shows it."""
+    assert "k" * 32 not in repr(Settings(admin_session_key="k" * 32))
