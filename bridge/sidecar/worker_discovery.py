@@ -74,13 +74,14 @@ class WorkerDiscovery:
         self._resolver = resolver
         self._found: dict[WorkerEntry, list[str]] = {}
 
-    async def addresses(self) -> list[str]:
-        """Resolve every named entry again; the union of all concrete addresses, in order."""
-        seen: dict[str, None] = {}
+    async def addresses(self) -> dict[str, str]:
+        """Resolve every named entry again: each concrete address, in order, with the name it was
+        found under ("" for an address given as such), which a TLS certificate must carry."""
+        found: dict[str, str] = {}
         for entry in self._entries:
             for address in await self._resolve(entry):
-                seen[address] = None
-        return list(seen)
+                found.setdefault(address, entry.host if entry.named else "")
+        return found
 
     async def _resolve(self, entry: WorkerEntry) -> list[str]:
         if not entry.named:

@@ -72,9 +72,11 @@ class WorkerPool:
     async def _discover(self) -> None:
         """Open connections to new addresses; retire those no name resolves to any more."""
         wanted = await self._discovery.addresses()
-        for address in wanted:
+        for address, name in wanted.items():
             if address not in self._connections:
-                self._connections[address] = WorkerConnection(address, self._proof, self._tls, self._stream)
+                self._connections[address] = WorkerConnection(
+                    address, self._proof, self._tls, self._stream, server_name=name
+                )
         for address in set(self._connections) - set(wanted):
             connection = self._connections.pop(address)
             if self.catalogue.drop(address):

@@ -8,14 +8,17 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from bridge.calls import Call
 from bridge.rpc.values import call_to_request, from_value
+from bridge.settings import TlsFiles
 from bridge.sidecar.catalogue import Catalogue
 from bridge.sidecar.worker_pool import WorkerPool
 from bridge.testing import RunningProcess, start_role, start_up
 from rpcbridge.v1 import worker_pb2
 from tests.integration.conftest import EXAMPLE_WORKER, refused_start, xmlrpc_call
+from tests.integration.test_worker_mtls import write_pki
 
 ECHO = call_to_request(Call("echo", ("found",))).SerializeToString()
 
@@ -65,6 +68,26 @@ async def test_a_worker_added_behind_the_name_is_routed_without_restart(tmp_path
         await pool.aclose()
         first.stop()
         second.stop()
+
+
+@pytest.mark.timeout(120)
+async def test_with_mtls_a_resolved_worker_is_checked_against_its_name(tmp_path: Path) -> None:
+    """The worker's certificate names workers.test, not its address: the pool verifies the name."""
+    pki = write_pki(tmp_path, "bridge-ca", x509.DNSName("workers.test"))
+    env = {f"RPCBRIDGE_WORKER_TLS_{part.upper()}": str(path) for part, path in pki.items()}
+    worker = start_worker("127.0.0.1:0", tmp_path, env)
+    port = int(worker.facts["address"].rpartition(":")[2])
+    dns = ChangingDns()
+    dns.hosts = ["127.0.0.1"]
+    catalogue = Catalogue()
+    tls = TlsFiles(pki["ca"], pki["cert"], pki["key"])
+    pool = WorkerPool(catalogue, [f"workers.test:{port}"], tls=tls, resolver=dns)
+    try:
+        await pool.start()
+        assert catalogue.workers()["echo"] == [f"127.0.0.1:{port}"]
+    finally:
+        await pool.aclose()
+        worker.stop()
 
 
 @pytest.mark.timeout(120)

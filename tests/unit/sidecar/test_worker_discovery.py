@@ -50,16 +50,16 @@ async def test_a_name_is_resolved_again_each_time() -> None:
     """Every address of a name becomes a worker; a new address appears, a gone one disappears."""
     dns = FakeDns(workers=["10.0.0.1"])
     discovery = WorkerDiscovery(["dns:///workers:50051", "10.0.0.9:1"], dns)
-    assert await discovery.addresses() == ["10.0.0.1:50051", "10.0.0.9:1"]
+    assert await discovery.addresses() == {"10.0.0.1:50051": "workers", "10.0.0.9:1": ""}
     dns.names["workers"] = ["10.0.0.1", "10.0.0.2", "fd00::3"]
-    assert await discovery.addresses() == [
+    assert list(await discovery.addresses()) == [
         "10.0.0.1:50051",
         "10.0.0.2:50051",
         "[fd00::3]:50051",
         "10.0.0.9:1",
     ]
     dns.names["workers"] = ["10.0.0.2"]
-    assert await discovery.addresses() == ["10.0.0.2:50051", "10.0.0.9:1"]
+    assert list(await discovery.addresses()) == ["10.0.0.2:50051", "10.0.0.9:1"]
     assert dns.asked == [("workers", 50051)] * 3
 
 
@@ -67,6 +67,6 @@ async def test_a_failed_lookup_keeps_what_the_name_had() -> None:
     """A DNS failure does not empty routing: the last addresses found stay."""
     dns = FakeDns(workers=["10.0.0.1"])
     discovery = WorkerDiscovery(["workers:50051"], dns)
-    assert await discovery.addresses() == ["10.0.0.1:50051"]
+    assert list(await discovery.addresses()) == ["10.0.0.1:50051"]
     del dns.names["workers"]
-    assert await discovery.addresses() == ["10.0.0.1:50051"]
+    assert list(await discovery.addresses()) == ["10.0.0.1:50051"]
