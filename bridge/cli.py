@@ -34,6 +34,10 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, help="TOML settings file")
     common.add_argument("--data-dir", type=Path, help="where the embedded stores live")
+    common.add_argument(
+        "--database-url", metavar="URL", help="postgresql://... (default: SQLite in the data dir)"
+    )
+    common.add_argument("--redis-url", metavar="URL", help="redis://... to share nonces between sidecars")
 
     def command(name: str, help_text: str) -> argparse.ArgumentParser:
         return commands.add_parser(name, help=help_text, description=help_text, parents=[common])
@@ -48,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="[PREFIX=]URL",
         help="also start a legacy adapter for this XML-RPC server (see `rpcbridge legacy`)",
+    )
+    up.add_argument(
+        "--worker-address",
+        action="append",
+        default=[],
+        metavar="HOST:PORT",
+        help="also route to this already running worker (any language)",
     )
     up.add_argument("--http-port", type=int)
     up.add_argument("--grpc-port", type=int)
@@ -82,14 +93,24 @@ def _parser() -> argparse.ArgumentParser:
 
     sidecar = command("sidecar", "serve the gRPC proxy, catalogue and admin site")
     sidecar.add_argument(
-        "--worker", action="append", dest="workers", metavar="HOST:PORT", help="a worker address"
+        "--worker",
+        action="append",
+        dest="workers",
+        metavar="HOST:PORT",
+        help="a worker address; a name (or dns:///NAME:PORT) means every address it resolves to",
     )
     sidecar.add_argument("--grpc-port", type=int)
     sidecar.add_argument("--admin-port", type=int)
     sidecar.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
 
     frontend = command("frontend", "serve XML-RPC and JSON-RPC over HTTP")
-    frontend.add_argument("--sidecar", dest="sidecar_target", metavar="HOST:PORT")
+    frontend.add_argument(
+        "--sidecar",
+        action="append",
+        dest="sidecars",
+        metavar="HOST:PORT",
+        help="a sidecar to send calls to (repeat for several: calls spread over those up)",
+    )
     frontend.add_argument("--http-port", type=int)
     frontend.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
     conformance = command("conformance", "check a worker, in any language, against the rpcbridge contract")
@@ -104,7 +125,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-_SETTING_FLAGS = ("data_dir", "http_port", "grpc_port", "admin_port", "workers", "sidecar_target")
+_SETTING_FLAGS = (
+    "data_dir",
+    "http_port",
+    "grpc_port",
+    "admin_port",
+    "workers",
+    "sidecar_target",
+    "sidecars",
+    "database_url",
+    "redis_url",
+)
 
 
 def _upstream_config(args: argparse.Namespace, settings: Settings) -> UpstreamConfig:
@@ -152,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings: Settings = load_settings(args.config, flags)
         configure_logging(settings.log_level, args.command, settings.log_format)
         if args.command == "up":
-            return asyncio.run(run_up(settings, args.config, args.worker, args.legacy))
+            return asyncio.run(run_up(settings, args.config, args.worker, args.legacy, args.worker_address))
         if args.command == "conformance":
             from bridge.conformance import run_conformance
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
+import logging
 import os
 import tomllib
 import typing
@@ -55,7 +57,7 @@ class FrontendSettings:
 
     http_host: str
     http_port: int
-    sidecar_address: str
+    sidecar_addresses: tuple[str, ...]
     stream_calls: bool
     limits: Limits
     http_header_timeout: float
@@ -63,6 +65,7 @@ class FrontendSettings:
     default_timeout: float
     max_timeout: float
     pickle_enabled: bool
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -144,6 +147,17 @@ class Settings:
     legacy_methods: tuple[str, ...] = ()
     # "text" (one `key=value` line per record) or "json" (one JSON object per line).
     log_format: str = "text"
+    # --- scale-out (docs/deployment.md) ---
+    # Sidecars a frontend spreads its calls over (repeated --sidecar); empty: sidecar_target.
+    sidecars: tuple[str, ...] = ()
+    # Run workers and sidecars with no worker_secret (and no mTLS) on purpose; otherwise they refuse.
+    worker_insecure: bool = False
+    # Signs admin session cookies, shared by every sidecar (32+ bytes); or a file holding it.
+    # Neither set: a key generated once into data_dir/admin_session_key.
+    admin_session_key: str = ""
+    admin_session_key_file: str = ""
+    # Proxies (CIDRs) whose X-Forwarded-For is believed, on the frontend and the admin site.
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("http_port", "grpc_port", "admin_port"):
@@ -166,6 +180,11 @@ class Settings:
             raise ConfigError("job_heartbeat_seconds must be positive and below job_lease_seconds")
         if self.log_format not in ("text", "json"):
             raise ConfigError(f"log_format must be 'text' or 'json', not {self.log_format!r}")
+        for cidr in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ConfigError(f"trusted_proxies: {cidr!r} is not an address or CIDR") from exc
         self._check_webhooks()
 
     def _check_webhooks(self) -> None:
@@ -205,7 +224,7 @@ class Settings:
         return FrontendSettings(
             http_host=self.http_host,
             http_port=self.http_port,
-            sidecar_address=self.sidecar_address,
+            sidecar_addresses=self.sidecars or (self.sidecar_address,),
             stream_calls=self.stream_calls,
             limits=self.limits,
             http_header_timeout=self.http_header_timeout,
@@ -213,7 +232,25 @@ class Settings:
             default_timeout=self.default_timeout,
             max_timeout=self.max_timeout,
             pickle_enabled=self.pickle_enabled,
+            trusted_proxies=self.trusted_proxies,
         )
+
+    def checked_worker_secret(self) -> str:
+        """The worker secret; ConfigError when it is empty without mTLS or `worker_insecure`.
+
+        An empty secret turns the workers' proof check off, so that must be said out loud.
+        """
+        if self.worker_secret or self.worker_tls is not None:
+            return self.worker_secret
+        if not self.worker_insecure:
+            raise ConfigError(
+                "worker_secret is empty: set RPCBRIDGE_WORKER_SECRET (the same on sidecars and"
+                " workers), or worker_insecure = true to let any client call workers"
+            )
+        logging.getLogger("rpcbridge").warning(
+            "worker_insecure: workers accept calls from any client (no worker_secret, no mTLS)"
+        )
+        return ""
 
     @property
     def job_deadline(self) -> float:
@@ -231,7 +268,7 @@ class Settings:
         return self.database_url or f"sqlite:///{self.data_dir / 'rpcbridge.sqlite3'}"
 
 
-_SECRETS = frozenset({"worker_secret", "key_encryption_key"})
+_SECRETS = frozenset({"worker_secret", "key_encryption_key", "admin_session_key"})
 _URLS = frozenset({"database_url", "redis_url"})
 
 

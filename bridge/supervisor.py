@@ -118,6 +118,10 @@ def child_environment(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
     if not settings.worker_secret:
         env[WORKER_SECRET_VARIABLE] = secrets.token_hex(32)
+    # Store URLs given as flags reach the children this way, not on their command lines (`ps`).
+    for name, value in (("DATABASE_URL", settings.database_url), ("REDIS_URL", settings.redis_url)):
+        if value:
+            env[f"{ENV_PREFIX}{name}"] = value
     return env
 
 
@@ -170,11 +174,16 @@ async def run_up(
     config_file: Path | None,
     worker_targets: Sequence[str],
     legacy_upstreams: Sequence[str] = (),
+    worker_addresses: Sequence[str] = (),
     say: Callable[[str], None] = print,
 ) -> int:
-    """Run the deployment until a signal arrives or a child dies; returns the exit status."""
-    if not worker_targets and not legacy_upstreams:
-        raise ConfigError("rpcbridge up needs at least one --worker TARGET or --legacy URL")
+    """Run the deployment until a signal arrives or a child dies; returns the exit status.
+
+    Args:
+        worker_addresses: workers already running (any language), routed to beside those started.
+    """
+    if not worker_targets and not legacy_upstreams and not worker_addresses:
+        raise ConfigError("rpcbridge up needs at least one --worker TARGET, --worker-address or --legacy URL")
     grpc_port = settings.grpc_port
     if legacy_upstreams and grpc_port == 0:
         grpc_port = _free_port(settings.grpc_host or "127.0.0.1")
@@ -199,7 +208,7 @@ async def run_up(
             addresses = [(await _wait_ready(child))["address"] for child in workers]
             sidecar_args = ["sidecar", "--grpc-port", str(grpc_port)]
             sidecar_args += ["--admin-port", str(settings.admin_port), *common]
-            for address in addresses:
+            for address in [*addresses, *worker_addresses]:
                 sidecar_args += ["--worker", address]
             servers.append(await _spawn("sidecar", sidecar_args, ready_dir / "sidecar.json", env))
             sidecar = await _wait_ready(servers[0])
@@ -215,7 +224,8 @@ async def run_up(
             return 1
         say(f"rpcbridge is up: XML-RPC and JSON-RPC at {frontend['url']}/rpc")
         say(f"  gRPC (rpcbridge.v1.Worker) at {sidecar['grpc']}, admin at {sidecar['admin']}/")
-        say(f"  workers: {', '.join(f'{c.name} at {a}' for c, a in zip(workers, addresses, strict=True))}")
+        started = [f"{c.name} at {a}" for c, a in zip(workers, addresses, strict=True)]
+        say(f"  workers: {', '.join([*started, *(f'already running at {a}' for a in worker_addresses)])}")
         say("  press Ctrl-C to stop")
         status = await _supervise([*servers, *workers], stop, say)
         await _stop([*servers, *workers])

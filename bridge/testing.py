@@ -193,7 +193,7 @@ class UpDeployment:
         return self.process.returncode
 
 
-def start_up(args: Sequence[str], data_dir: Path) -> UpDeployment:
+def start_up(args: Sequence[str], data_dir: Path, env: Mapping[str, str] | None = None) -> UpDeployment:
     """Run `rpcbridge up ARGS...` on kernel-chosen ports and wait until it prints its addresses."""
     command = [sys.executable, "-m", "bridge", "up", *args]
     command += ["--http-port", "0", "--grpc-port", "0", "--admin-port", "0", "--data-dir", str(data_dir)]
@@ -202,7 +202,7 @@ def start_up(args: Sequence[str], data_dir: Path) -> UpDeployment:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
     url = ""

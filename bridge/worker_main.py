@@ -12,9 +12,10 @@ from bridge.targets import load_worker
 
 async def run_worker(settings: Settings, target: str, listen: str, ready_file: Path | None) -> None:
     """Serve the Worker that `target` names until cancelled."""
+    secret = settings.checked_worker_secret()
     worker = load_worker(target)
 
     def ready(address: str) -> None:
         announce(ready_file, role="worker", target=target, address=address)
 
-    await serve_worker(worker, listen, settings.worker_secret, ready, settings.worker_tls)
+    await serve_worker(worker, listen, secret, ready, settings.worker_tls)

@@ -1,6 +1,6 @@
 """The admin console's gate: every page needs a logged-in session, and every POST its CSRF token.
 
-Runs as an aiohttp middleware in front of every admin route. `/healthz`, `/metrics`, the
+Runs as an aiohttp middleware in front of every admin route. `/healthz`, `/readyz`, `/metrics`, the
 stylesheet and `/login` pass through (the login page checks its own visitor session).
 """
 
@@ -13,12 +13,12 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from bridge.admin.rendering import SESSION, STYLESHEET_PATH, PageRenderer
-from bridge.admin.sessions import COOKIE_NAME, CSRF_FIELD, SessionSigner
+from bridge.admin.sessions import COOKIE_NAME, CSRF_FIELD, Session, SessionSigner
 from bridge.store.interfaces import AdminStore
 
 LOGIN_PATH: Final = "/login"
 HOME_PATH: Final = "/calls"
-OPEN_PATHS: Final = frozenset({LOGIN_PATH, "/healthz", "/metrics", STYLESHEET_PATH})
+OPEN_PATHS: Final = frozenset({LOGIN_PATH, "/healthz", "/readyz", "/metrics", STYLESHEET_PATH})
 
 
 def safe_next(target: str | None) -> str:
@@ -33,6 +33,21 @@ def safe_next(target: str | None) -> str:
     ):
         return HOME_PATH
     return target
+
+
+async def read_session(
+    signer: SessionSigner, admin: AdminStore, request: web.Request, binding: str
+) -> Session | None:
+    """The request's session: signed by our key and not logged out on any sidecar."""
+    session = signer.read(request.cookies.get(COOKIE_NAME), binding)
+    if session is None or await admin.session_revoked(session.session_id):
+        return None
+    return session
+
+
+async def revoke_session(signer: SessionSigner, admin: AdminStore, session: Session) -> None:
+    """Log a session out on every sidecar that shares the store."""
+    await admin.revoke_session(session.session_id, signer.expires_at(session))
 
 
 def see_other(location: str) -> web.Response:
@@ -50,7 +65,7 @@ def access_guard(signer: SessionSigner, admin: AdminStore, renderer: PageRendere
         password_hash = await admin.get_password_hash()
         session = None
         if password_hash is not None:
-            session = signer.read(request.cookies.get(COOKIE_NAME), password_hash)
+            session = await read_session(signer, admin, request, password_hash)
         if session is None or not session.logged_in:
             target = request.path_qs if request.method == "GET" else HOME_PATH
             query = "" if target == HOME_PATH else "?" + urlencode({"next": target})

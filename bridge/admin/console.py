@@ -5,7 +5,7 @@ Imports only the store seams and procedure descriptors; no aiohttp, no grpc.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bridge.procedures import ProcedureInfo
@@ -23,6 +23,9 @@ class AdminConsole:
         session_key: the key that signs session cookies; None means a random key per process,
             so a restart logs every admin out. Give one (32 random bytes) to share sessions
             between sidecars.
+        login_attempts: counts admin login attempts per address (shared through Redis when
+            set); None counts them in this process.
+        trusted_proxies: CIDRs whose X-Forwarded-For names the visitor (setting `trusted_proxies`).
     """
 
     users: UserStore
@@ -31,3 +34,5 @@ class AdminConsole:
     workers: Callable[[], dict[str, list[str]]]
     describe: Callable[[str], ProcedureInfo | None]
     session_key: bytes | None = None
+    login_attempts: Callable[[str], Awaitable[bool]] | None = None
+    trusted_proxies: tuple[str, ...] = ()

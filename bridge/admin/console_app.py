@@ -11,7 +11,7 @@ from bridge.admin.call_log_pages import CallLogPages
 from bridge.admin.catalogue_page import CataloguePage
 from bridge.admin.console import AdminConsole
 from bridge.admin.login_pages import LoginPages
-from bridge.admin.login_throttle import LoginThrottle
+from bridge.admin.login_throttle import LoginThrottle, in_process
 from bridge.admin.rendering import STYLESHEET_PATH, PageRenderer
 from bridge.admin.sessions import SessionSigner
 from bridge.admin.user_pages import UserPages
@@ -34,7 +34,8 @@ def install_console(app: web.Application, console: AdminConsole) -> None:
     app[SIGNER] = signer
     app.middlewares.append(access_guard(signer, console.admin, renderer))
 
-    login = LoginPages(signer, console.admin, renderer, LoginThrottle())
+    throttle = console.login_attempts or in_process(LoginThrottle())
+    login = LoginPages(signer, console.admin, renderer, throttle, console.trusted_proxies)
     calls = CallLogPages(console, renderer)
     users = UserPages(console, renderer)
     catalogue = CataloguePage(console, renderer)

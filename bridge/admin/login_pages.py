@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
-from bridge.admin.access_guard import forbidden, safe_next, see_other
-from bridge.admin.login_throttle import LoginThrottle
+from bridge.admin.access_guard import forbidden, read_session, revoke_session, safe_next, see_other
+from bridge.admin.login_throttle import AttemptCheck
 from bridge.admin.rendering import SESSION, PageRenderer
 from bridge.admin.sessions import COOKIE_NAME, CSRF_FIELD, SessionSigner
 from bridge.auth.passwords import verify_password
+from bridge.forwarded import client_address
 from bridge.store.interfaces import AdminStore
 
 
@@ -23,12 +24,18 @@ class LoginPages:
     """GET and POST /login, POST /logout."""
 
     def __init__(
-        self, signer: SessionSigner, admin: AdminStore, renderer: PageRenderer, throttle: LoginThrottle
+        self,
+        signer: SessionSigner,
+        admin: AdminStore,
+        renderer: PageRenderer,
+        throttle: AttemptCheck,
+        trusted_proxies: tuple[str, ...] = (),
     ) -> None:
         self._signer = signer
         self._admin = admin
         self._renderer = renderer
         self._throttle = throttle
+        self._trusted_proxies = trusted_proxies
 
     def _set_cookie(self, response: web.StreamResponse, value: str) -> None:
         # SameSite=Strict keeps the cookie off every cross-site request; no Secure flag because
@@ -48,7 +55,7 @@ class LoginPages:
         """GET /login: the form, or straight on when already logged in."""
         password_hash = await self._admin.get_password_hash()
         next_path = safe_next(request.query.get("next"))
-        session = self._signer.read(request.cookies.get(COOKIE_NAME), password_hash or "")
+        session = await read_session(self._signer, self._admin, request, password_hash or "")
         if session is not None and session.logged_in and password_hash is not None:
             return see_other(next_path)
         fresh = None
@@ -63,14 +70,15 @@ class LoginPages:
     async def submit(self, request: web.Request) -> web.Response:
         """POST /login: check the CSRF token, the attempt budget and the password."""
         password_hash = await self._admin.get_password_hash()
-        session = self._signer.read(request.cookies.get(COOKIE_NAME), password_hash or "")
+        session = await read_session(self._signer, self._admin, request, password_hash or "")
         form = await request.post()
         token, password, next_field = form.get(CSRF_FIELD), form.get("password"), form.get("next")
         if session is None or not isinstance(token, str) or not self._signer.check_csrf(session, token):
             return forbidden(request, self._renderer)
         request[SESSION] = session
         next_path = safe_next(next_field if isinstance(next_field, str) else None)
-        if not self._throttle.attempt(request.remote or ""):
+        forwarded = request.headers.getall(hdrs.X_FORWARDED_FOR, ())
+        if not await self._throttle(client_address(request.remote or "", forwarded, self._trusted_proxies)):
             error = "Too many login attempts from your address. Wait a minute and try again."
             return self._page(request, password_hash is not None, next_path, status=429, error=error)
         if password_hash is None:
@@ -79,7 +87,7 @@ class LoginPages:
             verify_password, password, password_hash
         ):
             return self._page(request, True, next_path, status=401, error="Wrong password.")
-        self._signer.revoke(session)
+        await revoke_session(self._signer, self._admin, session)
         _, cookie = self._signer.issue(logged_in=True, binding=password_hash)
         response = see_other(next_path)
         self._set_cookie(response, cookie)
@@ -87,7 +95,7 @@ class LoginPages:
 
     async def logout(self, request: web.Request) -> web.Response:
         """POST /logout (behind the access guard): forget the session."""
-        self._signer.revoke(request[SESSION])
+        await revoke_session(self._signer, self._admin, request[SESSION])
         response = see_other("/login")
         response.del_cookie(COOKIE_NAME, path="/", samesite="Strict")
         return response

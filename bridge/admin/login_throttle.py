@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 MAX_ATTEMPTS: Final = 10
 WINDOW_SECONDS: Final = 60.0
 # Bounds the memory an attacker with many addresses can make us spend.
 MAX_ADDRESSES: Final = 10_000
+
+AttemptCheck = Callable[[str], Awaitable[bool]]
+"""Records a login attempt from an address; False when it is refused (memory, or Redis to share)."""
 
 
 class LoginThrottle:
@@ -46,3 +49,12 @@ class LoginThrottle:
             return False
         times.append(now)
         return True
+
+
+def in_process(throttle: LoginThrottle) -> AttemptCheck:
+    """`throttle` as an `AttemptCheck`: attempts counted by this process only (one sidecar)."""
+
+    async def attempt(address: str) -> bool:
+        return throttle.attempt(address)
+
+    return attempt

@@ -3,11 +3,13 @@
 Pure; imports only the standard library. A cookie reads `v1.<id>.<issued>.<kind>.<mac>`, where
 kind is `a` (logged in) or `p` (a visitor of the login page, so that its form has a CSRF token
 too) and mac is hex HMAC-SHA256 over the rest. A logged-in session's MAC also covers a digest of
-the admin password hash, so `rpcbridge admin set-password` logs every session out.
+the admin password hash, so `rpcbridge admin set-password` logs every session out. Logged-out
+sessions are kept in the store (`AdminStore.revoke_session`), so every sidecar refuses them.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import secrets
@@ -44,7 +46,8 @@ class SessionSigner:
     """Issues and checks session cookies and CSRF tokens under one secret key.
 
     Args:
-        key: at least 32 bytes; None draws a random key, valid for this process only.
+        key: at least 32 bytes, the same on every sidecar (setting `admin_session_key`); None
+            draws a random key, valid for this process only.
         clock: unix time in seconds (tests pass a fake).
     """
 
@@ -62,8 +65,6 @@ class SessionSigner:
         self._csrf_key = _subkey(key, "csrf")
         self.lifetime = lifetime
         self._clock = clock
-        # Logged-out session ids until their cookies would have expired anyway.
-        self._revoked: dict[str, int] = {}
 
     def _mac(self, body: str, binding: str) -> str:
         message = body.encode() + b"|" + hashlib.sha256(binding.encode()).digest()
@@ -94,15 +95,11 @@ class SessionSigner:
         now = self._clock()
         if not now - self.lifetime < issued_at <= now + CLOCK_SLACK_SECONDS:
             return None
-        if parts[1] in self._revoked:
-            return None
         return Session(parts[1], issued_at, logged_in)
 
-    def revoke(self, session: Session) -> None:
-        """Refuse this session's cookie from now on (logout)."""
-        horizon = self._clock() - self.lifetime
-        self._revoked = {sid: issued for sid, issued in self._revoked.items() if issued > horizon}
-        self._revoked[session.session_id] = session.issued_at
+    def expires_at(self, session: Session) -> datetime.datetime:
+        """When the session's cookie stops being accepted anyway: how long a revocation must last."""
+        return datetime.datetime.fromtimestamp(session.issued_at + self.lifetime, datetime.UTC)
 
     def csrf_token(self, session: Session) -> str:
         """The token every form of this session carries in its `csrf_token` field."""

@@ -1,10 +1,12 @@
 """The sidecar's admin web site on its own port (loopback by default): health, metrics, and the console.
 
-Runs inside the sidecar process (`bridge.sidecar.main` starts it). `/healthz` and `/metrics` stay
-open; the console (`bridge.admin`) sits behind the admin login.
+Runs inside the sidecar process (`bridge.sidecar.main` starts it). `/healthz`, `/readyz` and
+`/metrics` stay open (orchestrator probes); the console (`bridge.admin`) sits behind the admin login.
 """
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -12,10 +14,24 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from bridge.admin import MAX_FORM_BYTES, AdminConsole, install_console
 
 REGISTRY_KEY = web.AppKey("registry", CollectorRegistry)
+Readiness = Callable[[], Awaitable[list[str]]]
+"""What keeps the sidecar from serving, if anything (bridge.sidecar.health)."""
+READINESS_KEY: web.AppKey[Readiness] = web.AppKey("readiness")
 
 
 async def _healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok")
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    problems = await request.app[READINESS_KEY]()
+    if problems:
+        return web.Response(status=503, text="not ready: " + "; ".join(problems))
+    return web.Response(text="ready")
+
+
+async def _no_problems() -> list[str]:
+    return []
 
 
 async def _metrics(request: web.Request) -> web.Response:
@@ -23,11 +39,15 @@ async def _metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def create_admin_app(registry: CollectorRegistry, console: AdminConsole | None = None) -> web.Application:
-    """The admin application: `/healthz` and `/metrics`, plus the admin console when `console` is given."""
+def create_admin_app(
+    registry: CollectorRegistry, console: AdminConsole | None = None, readiness: Readiness = _no_problems
+) -> web.Application:
+    """The admin application: `/healthz`, `/readyz` and `/metrics`, plus the console when given."""
     app = web.Application(client_max_size=MAX_FORM_BYTES)
     app[REGISTRY_KEY] = registry
+    app[READINESS_KEY] = readiness
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
     app.router.add_get("/metrics", _metrics)
     if console is not None:
         install_console(app, console)

@@ -19,6 +19,7 @@ from bridge.auth.signing import parse_authorization
 from bridge.calls import CallContext
 from bridge.errors import Fault
 from bridge.faults import INVALID_REQUEST, fault
+from bridge.forwarded import client_address
 from bridge.frontend.request_log import REQUEST_ID
 from bridge.settings import FrontendSettings
 
@@ -60,7 +61,9 @@ def context_for(request: web.Request, protocol: str, settings: FrontendSettings)
         # The route only matches /rpc/v{N} with N >= 1; /rpc and /RPC2 mean "any version" (0).
         api_version=int(request.match_info.get("version", "0")),
         protocol=protocol,
-        peer=request.remote or "",
+        peer=client_address(
+            request.remote or "", request.headers.getall(hdrs.X_FORWARDED_FOR, ()), settings.trusted_proxies
+        ),
         # A secret, random id for this HTTP request: the sidecar accepts one nonce again within
         # it, so a batch or multicall signed once is checked once (DESIGN.md, Security).
         extra={metadata.HTTP_SCOPE: secrets.token_hex(16)},

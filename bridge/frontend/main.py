@@ -13,7 +13,7 @@ from bridge.settings import Settings
 async def run_frontend(settings: Settings, ready_file: Path | None) -> None:
     """Serve the HTTP frontend until cancelled."""
     frontend = settings.frontend
-    client = SidecarClient(frontend.sidecar_address, frontend.stream_calls)
+    client = SidecarClient(frontend.sidecar_addresses, frontend.stream_calls)
 
     def ready(url: str) -> None:
         announce(ready_file, role="frontend", url=url)

@@ -16,6 +16,7 @@ async def run_legacy(
     settings: Settings, upstream: UpstreamConfig, listen: str, ready_file: Path | None
 ) -> None:
     """Serve a legacy adapter, a worker forwarding to `upstream`, until cancelled."""
+    secret = settings.checked_worker_secret()
     adapter = await asyncio.to_thread(build_adapter, upstream)
 
     def ready(address: str) -> None:
@@ -23,6 +24,6 @@ async def run_legacy(
         announce(ready_file, role="legacy", upstream=upstream.display_url, address=address, procedures=names)
 
     try:
-        await serve_worker(adapter, listen, settings.worker_secret, ready, settings.worker_tls)
+        await serve_worker(adapter, listen, secret, ready, settings.worker_tls)
     finally:
         await asyncio.to_thread(adapter.close)

@@ -20,8 +20,18 @@ CHANNEL_OPTIONS: Sequence[tuple[str, int]] = (
 )
 
 
-def open_channel(target: str, credentials: grpc.ChannelCredentials | None = None) -> grpc.aio.Channel:
-    """A channel to another of the bridge's processes: TLS with `credentials`, else plaintext."""
+def open_channel(
+    target: str, credentials: grpc.ChannelCredentials | None = None, server_name: str = ""
+) -> grpc.aio.Channel:
+    """A channel to another of the bridge's processes: TLS with `credentials`, else plaintext.
+
+    Args:
+        server_name: the name the server's certificate must carry, when `target` is an address
+            found by resolving that name (bridge.sidecar.worker_discovery).
+    """
     if credentials is None:
         return grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
-    return grpc.aio.secure_channel(target, credentials, options=CHANNEL_OPTIONS)
+    options = (
+        [*CHANNEL_OPTIONS, ("grpc.ssl_target_name_override", server_name)] if server_name else CHANNEL_OPTIONS
+    )
+    return grpc.aio.secure_channel(target, credentials, options=options)

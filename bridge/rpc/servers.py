@@ -24,10 +24,21 @@ SERVER_OPTIONS: Sequence[tuple[str, int]] = (
 class RunningServer:
     """A started gRPC server, the address it is bound to, and its health servicer."""
 
-    def __init__(self, server: grpc.aio.Server, address: str, health_servicer: Any) -> None:
+    def __init__(
+        self, server: grpc.aio.Server, address: str, health_servicer: Any, service_names: Sequence[str] = ()
+    ) -> None:
         self.server = server
         self.address = address
         self.health = health_servicer
+        self._service_names = ("", *service_names)
+
+    async def set_serving(self, serving: bool) -> None:
+        """Report SERVING or NOT_SERVING for the server and each of its services."""
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if serving else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in self._service_names:
+            await self.health.set(name, status)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Report NOT_SERVING, let calls in flight finish within `grace` seconds, then stop."""
@@ -74,9 +85,9 @@ async def start_server(
     if port == 0 and port_text != "0":
         raise ConfigError(f"cannot listen on {listen}")
     await server.start()
-    for name in ("", *service_names):
-        await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    return RunningServer(server, f"{host or '127.0.0.1'}:{port}", health_servicer)
+    running = RunningServer(server, f"{host or '127.0.0.1'}:{port}", health_servicer, service_names)
+    await running.set_serving(True)
+    return running
 
 
 WORKER_SERVICE = "rpcbridge.v1.Worker"

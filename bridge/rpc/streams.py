@@ -16,7 +16,8 @@ UNIMPLEMENTED says so. But a write can race the server's immediate UNIMPLEMENTED
 before reading), and gRPC core then reports INTERNAL instead; so when a stream that delivered no
 result fails with INTERNAL, the invoker asks again on a stream that writes nothing (no race
 possible) and resends only if that answer is UNIMPLEMENTED. Any other failure stands: the call
-may have run.
+may have run, except when the stream never reached its server: that failure's details start with
+NOT_SENT, and a caller with another server to try may send the call there (bridge.rpc.sidecar_client).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ BATCH_BYTES: Final = 4 << 20
 DEADLINE_GRACE: Final = 0.5
 # Bounds the empty stream that asks whether a server implements InvokeStream at all.
 PROBE_SECONDS: Final = 5.0
+# Starts the details of a failure that no server can have seen: the stream never connected.
+NOT_SENT: Final = "not sent"
 
 Answer = bytes | tuple[Status, str]
 """A serialized InvokeResponse, or the status (and details) that replaced it."""
@@ -69,6 +72,7 @@ class _Session:
         self.wake = asyncio.Event()
         self.failure: tuple[Status, str] | None = None
         self.delivered = False  # a result arrived: the server implements InvokeStream
+        self.connected = False  # the stream reached a server: calls written may have run
         self.probe: asyncio.Future[bool] | None = None  # "has the server no InvokeStream?", asked once
         self._call = method(metadata=metadata)
         self._tasks = [asyncio.create_task(self._write_loop()), asyncio.create_task(self._read_loop())]
@@ -86,6 +90,8 @@ class _Session:
 
     async def _write_loop(self) -> None:
         try:
+            await self._call.wait_for_connection()
+            self.connected = True
             while True:
                 await self.wake.wait()
                 # One turn of the loop for every call that is ready now to join this message:
@@ -188,7 +194,15 @@ class StreamInvoker:
             # from now on (the rule is in the module docstring).
             self._unary_only = True
             return await self._invoke_unary(request, metadata, deadline)
+        if answer is session.failure and answer[0] is Status.UNAVAILABLE and not session.connected:
+            # No call was written: writes wait for the stream to connect (module docstring).
+            return Status.UNAVAILABLE, f"{NOT_SENT}: {answer[1]}"
         return answer
+
+    @property
+    def broken(self) -> bool:
+        """True when the last stream opened has failed (until the next call opens another)."""
+        return self._session is not None and not self._session.open
 
     async def _lacks_invoke_stream(self, session: _Session) -> bool:
         """True when `session` failed because the server has no InvokeStream."""

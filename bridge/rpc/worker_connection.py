@@ -30,14 +30,22 @@ class WorkerConnection:
     Args:
         proof: metadata sent with every call (the shared secret), empty with mTLS or none.
         stream: carry calls on one multiplexed InvokeStream (setting `stream_calls`).
+        server_name: with mTLS, the name the worker's certificate carries when `address` was
+            found by resolving it.
     """
 
     def __init__(
-        self, address: str, proof: Sequence[tuple[str, str]], tls: TlsFiles | None = None, stream: bool = True
+        self,
+        address: str,
+        proof: Sequence[tuple[str, str]],
+        tls: TlsFiles | None = None,
+        stream: bool = True,
+        server_name: str = "",
     ) -> None:
         self.address = address
         self._proof = tuple(proof)
-        self._channel = open_channel(address, channel_credentials(tls) if tls is not None else None)
+        credentials = channel_credentials(tls) if tls is not None else None
+        self._channel = open_channel(address, credentials, server_name)
         # Requests and responses pass through as bytes, several per message on one stream.
         self._invoker = StreamInvoker(self._channel, self._proof, stream=stream)
         self._list = self._channel.unary_unary(

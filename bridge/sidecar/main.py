@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bridge.admin.console import AdminConsole
+from bridge.admin.login_throttle import MAX_ATTEMPTS, WINDOW_SECONDS, LoginThrottle
 from bridge.admin.site import create_admin_app, start_admin_site
 from bridge.auth.verifier import Verifier
 from bridge.events.model import Event
@@ -21,6 +22,7 @@ from bridge.sidecar.authentication import AuthenticateCalls
 from bridge.sidecar.call_recording import RecordCalls, render_payload
 from bridge.sidecar.catalogue import Catalogue
 from bridge.sidecar.event_commit import ListEvents, commit_emitted_events
+from bridge.sidecar.health import SidecarReadiness, watch_readiness
 from bridge.sidecar.interception import Interceptor
 from bridge.sidecar.job_retention import purge_jobs_forever
 from bridge.sidecar.job_runner import JobRunner
@@ -29,21 +31,27 @@ from bridge.sidecar.metrics import SidecarMetrics
 from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
 from bridge.sidecar.retention import purge_forever
 from bridge.sidecar.service import SidecarService, forward_to_worker
+from bridge.sidecar.shared_state import admin_session_key, require_shared_nonces
 from bridge.sidecar.webhook_delivery import DeliveryRules, WebhookDelivery, poll_interval
 from bridge.sidecar.webhook_targets import WebhookPolicy
 from bridge.sidecar.worker_pool import WorkerPool
 from bridge.store.call_log_writer import CallLogWriter
 from bridge.store.factory import open_stores
+from bridge.store.login_attempts import RedisLoginThrottle
 from bridge.store.records import CallRecord
 
 
 async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
     """Serve the sidecar (gRPC proxy, interceptors, stores and admin site) until cancelled."""
+    # Refused before anything opens: the scale-out checks (docs/deployment.md).
+    require_shared_nonces(settings)
+    worker_secret = settings.checked_worker_secret()
+    session_key = admin_session_key(settings)
     catalogue = Catalogue()
     pool = WorkerPool(
         catalogue,
         settings.workers,
-        settings.worker_secret,
+        worker_secret,
         settings.catalogue_refresh_seconds,
         settings.worker_tls,
         settings.stream_calls,
@@ -126,14 +134,28 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         record_outgoing = writer.record if settings.log_outgoing else _discard
         server = await serve_proxy(service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing)
         stack.push_async_callback(server.stop)
+        readiness = SidecarReadiness(catalogue, stores.database, stores.nonces)
+        await server.set_serving(not await readiness.problems())
+        watching = asyncio.create_task(watch_readiness(readiness.problems, server.set_serving))
+        stack.callback(watching.cancel)
+        login_attempts = None
+        if settings.redis_url:
+            throttle = RedisLoginThrottle(
+                settings.redis_url, MAX_ATTEMPTS, WINDOW_SECONDS, LoginThrottle().attempt
+            )
+            stack.push_async_callback(throttle.aclose)
+            login_attempts = throttle.attempt
         console = AdminConsole(
             users=stores.users,
             call_log=stores.call_log,
             admin=stores.admin,
             workers=catalogue.workers,
             describe=catalogue.describe,
+            session_key=session_key,
+            login_attempts=login_attempts,
+            trusted_proxies=settings.trusted_proxies,
         )
-        admin_app = create_admin_app(metrics.registry, console)
+        admin_app = create_admin_app(metrics.registry, console, readiness.problems)
         admin = await start_admin_site(admin_app, settings.admin_host, settings.admin_port)
         stack.push_async_callback(admin.stop)
         announce(ready_file, role="sidecar", grpc=server.address, admin=admin.url)

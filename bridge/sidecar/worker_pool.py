@@ -1,14 +1,16 @@
 """The sidecar's connections to workers: bytes-level Invoke, and catalogue refresh.
 
-Every `refresh_seconds` each worker is asked for `ListProcedures`; one that answers is (re)entered
-in the catalogue, one that does not is taken out of routing until it answers again. A call that
-finds its worker unreachable takes it out at once. No grpc here: `bridge.rpc.worker_connection` is
-the transport.
+Every `refresh_seconds` the worker names are resolved again (`worker_discovery`) and each worker
+is asked for `ListProcedures`; one that answers is (re)entered in the catalogue, one that does not
+is taken out of routing until it answers again. A call that finds its worker unreachable takes it
+out at once. An address its name no longer resolves to leaves routing at once, and its connection
+closes once its last call has ended. No grpc here: `bridge.rpc.worker_connection` is the transport.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import Iterable, Sequence
@@ -18,6 +20,7 @@ from bridge.errors import Status
 from bridge.rpc.worker_connection import WorkerConnection
 from bridge.settings import TlsFiles
 from bridge.sidecar.catalogue import Catalogue
+from bridge.sidecar.worker_discovery import Resolver, WorkerDiscovery, resolve_host
 
 log = logging.getLogger("rpcbridge.sidecar")
 
@@ -26,7 +29,13 @@ LIST_TIMEOUT = 1.0
 
 
 class WorkerPool:
-    """Workers known to the sidecar, their channels, and the catalogue they feed."""
+    """Workers known to the sidecar, their channels, and the catalogue they feed.
+
+    Args:
+        addresses: `host:port`, `name:port` or `dns:///name:port`; a name stands for every
+            address it resolves to.
+        resolver: host name to addresses (tests inject one).
+    """
 
     def __init__(
         self,
@@ -36,11 +45,18 @@ class WorkerPool:
         refresh_seconds: float = 2.0,
         tls: TlsFiles | None = None,
         stream: bool = True,
+        resolver: Resolver = resolve_host,
     ) -> None:
         self.catalogue = catalogue
         self._refresh_seconds = refresh_seconds
-        proof = [(metadata.SIDECAR_PROOF, secret)] if secret else []
-        self._connections = {address: WorkerConnection(address, proof, tls, stream) for address in addresses}
+        self._proof = [(metadata.SIDECAR_PROOF, secret)] if secret else []
+        self._tls = tls
+        self._stream = stream
+        self._discovery = WorkerDiscovery(addresses, resolver)
+        self._connections: dict[str, WorkerConnection] = {}
+        self._busy: collections.Counter[WorkerConnection] = collections.Counter()
+        self._retired: set[WorkerConnection] = set()
+        self._closing: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -49,8 +65,32 @@ class WorkerPool:
         self._task = asyncio.create_task(self._refresh_forever(), name="worker-refresh")
 
     async def refresh(self) -> None:
-        """Ask every worker for its procedures and update the catalogue."""
+        """Resolve worker names, ask every worker for its procedures and update the catalogue."""
+        await self._discover()
         await asyncio.gather(*(self._refresh_one(c) for c in list(self._connections.values())))
+
+    async def _discover(self) -> None:
+        """Open connections to new addresses; retire those no name resolves to any more."""
+        wanted = await self._discovery.addresses()
+        for address, name in wanted.items():
+            if address not in self._connections:
+                self._connections[address] = WorkerConnection(
+                    address, self._proof, self._tls, self._stream, server_name=name
+                )
+        for address in set(self._connections) - set(wanted):
+            connection = self._connections.pop(address)
+            if self.catalogue.drop(address):
+                log.warning("worker %s left routing: its name no longer resolves to it", address)
+            self._retired.add(connection)
+            self._close_when_idle(connection)
+
+    def _close_when_idle(self, connection: WorkerConnection) -> None:
+        if connection in self._retired and not self._busy[connection]:
+            self._retired.discard(connection)
+            self._busy.pop(connection, None)
+            task = asyncio.create_task(connection.aclose())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
 
     async def _refresh_one(self, connection: WorkerConnection) -> None:
         described = await connection.list_procedures(LIST_TIMEOUT)
@@ -82,7 +122,15 @@ class WorkerPool:
         Args:
             deadline: seconds the worker has, passed on as the gRPC deadline (None: no deadline).
         """
-        answer = await self._connections[address].invoke(request, dict(extra), deadline)
+        connection = self._connections.get(address)
+        if connection is None:  # retired between routing and sending: nothing was sent
+            return Status.UNAVAILABLE, "worker unreachable"
+        self._busy[connection] += 1
+        try:
+            answer = await connection.invoke(request, dict(extra), deadline)
+        finally:
+            self._busy[connection] -= 1
+            self._close_when_idle(connection)
         if isinstance(answer, bytes):
             return answer
         status, detail = answer
@@ -98,4 +146,5 @@ class WorkerPool:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        await asyncio.gather(*(c.aclose() for c in self._connections.values()))
+        await asyncio.gather(*(c.aclose() for c in [*self._connections.values(), *self._retired]))
+        await asyncio.gather(*self._closing)

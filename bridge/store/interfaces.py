@@ -131,7 +131,7 @@ class CallLogStore(CallLogSink, Protocol):
 
 
 class AdminStore(Protocol):
-    """The admin UI's password hash (hashing lives in `bridge.auth.passwords`)."""
+    """The admin UI's password hash (hashing lives in `bridge.auth.passwords`) and logged-out sessions."""
 
     async def get_password_hash(self) -> str | None:
         """The stored hash, or None when no admin password has been set."""
@@ -139,6 +139,14 @@ class AdminStore(Protocol):
 
     async def set_password_hash(self, password_hash: str) -> None:
         """Store (replace) the hash."""
+        ...
+
+    async def revoke_session(self, session_id: str, expires_at: datetime.datetime) -> None:
+        """Refuse this session on every sidecar until `expires_at`, when its cookie expires anyway."""
+        ...
+
+    async def session_revoked(self, session_id: str) -> bool:
+        """True when the session was logged out."""
         ...
 
 

@@ -131,6 +131,14 @@ SQLITE_MIGRATIONS: Final = (
         "events with evt_ ids and data, webhook listeners, deliveries and attempts",
         _events_and_webhooks("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "INTEGER"),
     ),
+    Migration(
+        4,
+        "admin session revocations",
+        (
+            "CREATE TABLE admin_session_revocations (session_id TEXT PRIMARY KEY,"
+            " expires_at INTEGER NOT NULL)",
+        ),
+    ),
 )
 
 POSTGRES_MIGRATIONS: Final = (
@@ -175,6 +183,14 @@ POSTGRES_MIGRATIONS: Final = (
         3,
         "events with evt_ ids and data, webhook listeners, deliveries and attempts",
         _events_and_webhooks("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "TIMESTAMPTZ", "BOOLEAN"),
+    ),
+    Migration(
+        4,
+        "admin session revocations",
+        (
+            "CREATE TABLE admin_session_revocations (session_id TEXT PRIMARY KEY,"
+            " expires_at TIMESTAMPTZ NOT NULL)",
+        ),
     ),
 )
 

@@ -314,3 +314,24 @@ class SqlAdminStore:
                 _ADMIN_PASSWORD,
                 password_hash,
             )
+
+    async def revoke_session(self, session_id: str, expires_at: datetime.datetime) -> None:
+        """Refuse this session on every sidecar until `expires_at`; forget revocations past theirs."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                "DELETE FROM admin_session_revocations WHERE expires_at < $1", self._db.encode_time(utc_now())
+            )
+            await session.execute(
+                "INSERT INTO admin_session_revocations (session_id, expires_at) VALUES ($1, $2)"
+                " ON CONFLICT (session_id) DO NOTHING",
+                session_id,
+                self._db.encode_time(expires_at),
+            )
+
+    async def session_revoked(self, session_id: str) -> bool:
+        """True when the session was logged out."""
+        async with self._db.session() as session:
+            row = await session.fetchrow(
+                "SELECT 1 AS revoked FROM admin_session_revocations WHERE session_id = $1", session_id
+            )
+        return row is not None

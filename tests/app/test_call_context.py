@@ -175,3 +175,14 @@ async def test_standard_client_errors_carry_no_data(client: TestClient[Any, Any]
     """-32601 and -32602 replies carry no data member, as the specification prints them."""
     assert await json_error(client, "no.such") == {"code": -32601, "message": "Method not found"}
     assert await json_error(client, "subtract", [1]) == {"code": -32602, "message": "Invalid params"}
+
+
+async def test_forwarded_for_names_the_peer_only_behind_a_trusted_proxy(make_client: Any) -> None:
+    """X-Forwarded-For sets the peer when the connection comes from `trusted_proxies`, never otherwise."""
+    forwarded = {"X-Forwarded-For": "198.51.100.9, 203.0.113.7"}
+    trusting = await make_client(trusted_proxies=("127.0.0.0/8",))
+    assert (await json_result(trusting, "context", headers=forwarded))["peer"] == "203.0.113.7"
+    trusting_both = await make_client(trusted_proxies=("127.0.0.0/8", "203.0.113.0/24"))
+    assert (await json_result(trusting_both, "context", headers=forwarded))["peer"] == "198.51.100.9"
+    untrusting = await make_client()
+    assert (await json_result(untrusting, "context", headers=forwarded))["peer"] == "127.0.0.1"

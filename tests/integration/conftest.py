@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import urllib.request
 import uuid
 import xmlrpc.client
@@ -92,3 +94,21 @@ def xmlrpc_call(url: str, method: str, *args: Any) -> Any:
     """One XML-RPC call on a connection that is closed afterwards."""
     with xmlrpc.client.ServerProxy(url, use_builtin_types=True, allow_none=True) as proxy:
         return getattr(proxy, method)(*args)
+
+
+def refused_start(args: list[str], env: dict[str, str]) -> str:
+    """Run `rpcbridge ARGS` in a bare environment, expecting it to refuse to start: its stderr.
+
+    Refusals are one line on stderr and exit status 2 (docs/configuration.md).
+    """
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", *args],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    return done.stderr

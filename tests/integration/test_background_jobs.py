@@ -22,7 +22,7 @@ from bridge.store.factory import open_stores
 from bridge.store.records import Job
 from bridge.testing import Deployment, RunningProcess, deployment, start_role, wait_until
 from rpcbridge.v1 import worker_pb2, worker_pb2_grpc
-from tests.integration.conftest import EXAMPLE_WORKER, json_rpc
+from tests.integration.conftest import EXAMPLE_WORKER, REDIS_URL, json_rpc
 from tests.integration.test_authentication import rpcbridge
 
 JOB_ID = re.compile(r"[0-9a-f]{32}")
@@ -196,10 +196,12 @@ def test_queued_job_runs_after_sidecar_and_worker_restart(tmp_path: Path) -> Non
 
 
 @pytest.mark.postgres
+@pytest.mark.redis
 def test_queued_job_runs_after_restart_on_postgresql(tmp_path: Path, postgres_url: str) -> None:
     """The same restart with the jobs stored in PostgreSQL."""
     config = tmp_path / "rpcbridge.toml"
-    config.write_text(f'database_url = "{postgres_url}"\n')
+    # A sidecar on PostgreSQL needs Redis beside it (DESIGN.md, Scale-out).
+    config.write_text(f'database_url = "{postgres_url}"\nredis_url = "{REDIS_URL}"\n')
     settings_args = ["--config", str(config)]
     with deployment(
         [EXAMPLE_WORKER], settings_args=settings_args, env=RESTART_ENV, scratch=tmp_path

@@ -71,7 +71,8 @@ def test_node_example_worker_passes_every_check_that_applies() -> None:
 def test_a_worker_that_trusts_everyone_fails_the_proof_checks(tmp_path: Path) -> None:
     """A worker started without a secret runs calls that lack the proof: the kit says so and exits 1."""
     args = [EXAMPLE_WORKER, "--listen", "127.0.0.1:0", "--data-dir", str(tmp_path / "data")]
-    worker = start_role("worker", args, tmp_path, {"RPCBRIDGE_WORKER_SECRET": ""})
+    insecure = {"RPCBRIDGE_WORKER_SECRET": "", "RPCBRIDGE_WORKER_INSECURE": "true"}
+    worker = start_role("worker", args, tmp_path, insecure)
     try:
         status, lines = conformance(worker.facts["address"], "a-secret-the-worker-does-not-check")
     finally:

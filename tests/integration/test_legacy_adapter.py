@@ -305,7 +305,7 @@ def test_method_names_from_the_config_file(tmp_path: Path) -> None:
             "--config",
             str(config),
         ]
-        adapter = start_role("legacy", args, tmp_path)
+        adapter = start_role("legacy", args, tmp_path, {"RPCBRIDGE_WORKER_SECRET": secrets.token_hex(16)})
         try:
             assert adapter.facts["procedures"] == ["j.add", "j.subtract"]
         finally:
@@ -317,7 +317,12 @@ def test_upstream_without_introspection_fails_clearly(tmp_path: Path) -> None:
     with running_stub() as upstream:
         upstream.respond = jsonrpc_responder({})
         with pytest.raises(RuntimeError) as raised:
-            start_role("legacy", ["--upstream", upstream.url, "--protocol", "jsonrpc"], tmp_path)
+            start_role(
+                "legacy",
+                ["--upstream", upstream.url, "--protocol", "jsonrpc"],
+                tmp_path,
+                {"RPCBRIDGE_WORKER_SECRET": secrets.token_hex(16)},
+            )
     assert "system.listMethods" in str(raised.value) and "--method" in str(raised.value)
 
 

@@ -134,9 +134,11 @@ def test_call_log_rows_in_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.redis
 def test_call_log_rows_in_postgresql(tmp_path: Path, postgres_url: str) -> None:
     """With database_url pointing at PostgreSQL, users and the call log live there."""
     config = tmp_path / "rpcbridge.toml"
-    config.write_text(f'database_url = "{postgres_url}"\nlog_arguments = true\n')
+    # A sidecar on PostgreSQL needs Redis beside it (DESIGN.md, Scale-out).
+    config.write_text(f'database_url = "{postgres_url}"\nredis_url = "{REDIS_URL}"\nlog_arguments = true\n')
     with deployment([EXAMPLE_WORKER], settings_args=["--config", str(config)], scratch=tmp_path) as bridge:
         check_call_log(bridge, Settings(database_url=postgres_url), ("--config", str(config)))

@@ -18,11 +18,15 @@ from bridge.testing import deployment
 from rpcbridge.v1 import worker_pb2, worker_pb2_grpc
 from tests.integration.conftest import EXAMPLE_WORKER, xmlrpc_call
 
+LOOPBACK = x509.IPAddress(ipaddress.ip_address("127.0.0.1"))
+
 
 def issue(
-    subject: str, issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None
+    subject: str,
+    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None,
+    san: x509.GeneralName = LOOPBACK,
 ) -> tuple[bytes, bytes, x509.Name, ec.EllipticCurvePrivateKey]:
-    """A PEM certificate and key: a CA when `issuer` is None, else a 127.0.0.1 server-and-client leaf."""
+    """A PEM certificate and key: a CA when `issuer` is None, else a server-and-client leaf for `san`."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     now = datetime.datetime.now(datetime.UTC)
@@ -38,9 +42,7 @@ def issue(
     if issuer is None:
         builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
     else:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        ).add_extension(
+        builder = builder.add_extension(x509.SubjectAlternativeName([san]), critical=False).add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]),
             critical=False,
         )
@@ -51,9 +53,9 @@ def issue(
     return certificate.public_bytes(serialization.Encoding.PEM), key_pem, name, key
 
 
-def write_pki(directory: Path, ca_name: str) -> dict[str, Path]:
+def write_pki(directory: Path, ca_name: str, san: x509.GeneralName = LOOPBACK) -> dict[str, Path]:
     ca_pem, _, ca_subject, ca_key = issue(ca_name, None)
-    leaf_pem, leaf_key, _, _ = issue("rpcbridge", (ca_subject, ca_key))
+    leaf_pem, leaf_key, _, _ = issue("rpcbridge", (ca_subject, ca_key), san)
     files = {
         "ca": directory / f"{ca_name}.pem",
         "cert": directory / f"{ca_name}-leaf.pem",

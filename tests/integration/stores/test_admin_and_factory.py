@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import secrets
 from pathlib import Path
 
 import pytest
@@ -9,8 +11,10 @@ import pytest
 from bridge.auth.passwords import hash_password, verify_password
 from bridge.errors import ConfigError
 from bridge.settings import Settings
+from bridge.store.database import Database
 from bridge.store.factory import open_stores
 from bridge.store.interfaces import StoreUnavailable
+from bridge.store.login_attempts import RedisLoginThrottle
 from bridge.store.nonce_stores import MemoryNonceStore, RedisNonceStore
 from bridge.store.sql_stores import SqlAdminStore
 from tests.integration.stores.conftest import REDIS_URL
@@ -76,3 +80,41 @@ async def test_unreachable_postgres_fails_clearly_without_the_password() -> None
         await open_stores(settings)
     assert "127.0.0.1:1" in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+async def test_revoked_admin_sessions_are_seen_and_expired_ones_forgotten(
+    admin: SqlAdminStore, db: Database
+) -> None:
+    """A logout is stored for every sidecar; revocations past their cookie's expiry are purged."""
+    now = datetime.datetime.now(datetime.UTC)
+    assert not await admin.session_revoked("s1")
+    await admin.revoke_session("old", now - datetime.timedelta(seconds=1))
+    await admin.revoke_session("s1", now + datetime.timedelta(hours=8))
+    await admin.revoke_session("s1", now + datetime.timedelta(hours=8))  # a second logout is harmless
+    assert await admin.session_revoked("s1")
+    async with db.session() as session:
+        rows = await session.fetch("SELECT session_id FROM admin_session_revocations")
+    assert [row["session_id"] for row in rows] == ["s1"]
+
+
+@pytest.mark.redis
+async def test_login_throttle_in_redis_is_shared_and_falls_back_when_unreachable() -> None:
+    """Two throttles on one Redis count together; with Redis down the process's own count decides."""
+    prefix = f"rpcbridge-test:login:{secrets.token_hex(8)}:"
+    local: list[str] = []
+
+    def fallback(address: str) -> bool:
+        local.append(address)
+        return True
+
+    first = RedisLoginThrottle(REDIS_URL, 3, 60, fallback, prefix=prefix)
+    second = RedisLoginThrottle(REDIS_URL, 3, 60, fallback, prefix=prefix)
+    down = RedisLoginThrottle("redis://127.0.0.1:1/0", 3, 60, fallback, prefix=prefix)
+    try:
+        assert [await first.attempt("a"), await second.attempt("a"), await first.attempt("a")] == [True] * 3
+        assert not await second.attempt("a")
+        assert await second.attempt("b")
+        assert await down.attempt("c") and local == ["c"]
+    finally:
+        for throttle in (first, second, down):
+            await throttle.aclose()

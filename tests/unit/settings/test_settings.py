@@ -124,7 +124,7 @@ def test_frontend_view_holds_only_what_the_frontend_uses() -> None:
     assert fields == {
         "http_host",
         "http_port",
-        "sidecar_address",
+        "sidecar_addresses",
         "stream_calls",
         "limits",
         "http_header_timeout",
@@ -132,9 +132,10 @@ def test_frontend_view_holds_only_what_the_frontend_uses() -> None:
         "default_timeout",
         "max_timeout",
         "pickle_enabled",
+        "trusted_proxies",
     }
     settings = Settings(sidecar_target="sidecar:9000", pickle_enabled=True)
-    assert settings.frontend.sidecar_address == "sidecar:9000"
+    assert settings.frontend.sidecar_addresses == ("sidecar:9000",)
     assert settings.frontend.pickle_enabled
 
 
