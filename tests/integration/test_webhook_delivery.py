@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bridge.testing import Deployment, deployment, start_role, wait_until
-from tests.integration.conftest import EXAMPLE_WORKER, json_rpc
+from tests.integration.conftest import EXAMPLE_WORKER, REDIS_URL, json_rpc
 from tests.integration.webhook_receiver import Receiver, Reply, running_receiver
 
 WEBHOOK_ENV = {
@@ -214,7 +214,8 @@ def test_two_sidecars_never_attempt_one_delivery_at_once(
 ) -> None:
     """Two sidecars on one PostgreSQL share the outbox; no webhook-id is ever in flight twice at once."""
     config = tmp_path / "rpcbridge.toml"
-    config.write_text(f'database_url = "{postgres_url}"\n')
+    # Sidecars on a shared PostgreSQL share nonces through Redis too (DESIGN.md, Scale-out).
+    config.write_text(f'database_url = "{postgres_url}"\nredis_url = "{REDIS_URL}"\n')
     settings_args = ("--config", str(config))
     receiver.script("/shared", Reply(500, delay=0.2), Reply(200, delay=0.2))
     with deployment(
