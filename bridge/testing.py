@@ -51,14 +51,22 @@ class RunningProcess:
 
 
 def start_role(
-    role: str, args: Sequence[str], scratch: Path, env: Mapping[str, str] | None = None
+    role: str,
+    args: Sequence[str],
+    scratch: Path,
+    env: Mapping[str, str] | None = None,
+    prefix: Sequence[str] = (),
 ) -> RunningProcess:
-    """Start `python -m bridge ROLE ARGS... --ready-file F` and wait until it announces itself."""
+    """Start `python -m bridge ROLE ARGS... --ready-file F` and wait until it announces itself.
+
+    Args:
+        prefix: a command that execs the rest (e.g. `ip netns exec NAME`), so the process is the role.
+    """
     scratch.mkdir(parents=True, exist_ok=True)
     stem = f"{role}-{time.monotonic_ns()}"
     ready_file = scratch / f"{stem}.json"
     log_path = scratch / f"{stem}.log"
-    command = [sys.executable, "-m", "bridge", role, *args, "--ready-file", str(ready_file)]
+    command = [*prefix, sys.executable, "-m", "bridge", role, *args, "--ready-file", str(ready_file)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 -- our own module, fixed arguments
             command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
