@@ -135,9 +135,10 @@ def test_store_connections_dropped_and_a_sidecar_killed_under_load(topology: Top
         run_for(2)
         terminated = topology.terminate_postgres_sessions()
         run_for(2)
-        killed_at = time.monotonic()
         topology.kill_sidecar(0)
         run_for(2)
+        # Calls answered after this came from the new sidecar, which must have logged them.
+        restarted_at = time.monotonic()
         topology.restart_sidecar(0)
         run_for(2)
         terminated += topology.terminate_postgres_sessions()
@@ -148,5 +149,5 @@ def test_store_connections_dropped_and_a_sidecar_killed_under_load(topology: Top
     assert_jobs_all_ran(topology, load)
     missing = missing_from_call_log(topology, load)
     print(f"answered but not in the call log: {len(missing)}")
-    assert all(a.frontend == 0 and a.ended <= killed_at + 1 for a in missing), missing[:5]
+    assert all(a.frontend == 0 and a.ended < restarted_at for a in missing), missing[:5]
     assert len(missing) <= 2 * CALL_LOG_BATCH
