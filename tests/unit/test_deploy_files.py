@@ -275,12 +275,15 @@ def test_services_and_budgets_select_a_deployment() -> None:
 
 
 def test_pods_run_as_the_images_non_root_user() -> None:
-    """The image's USER and the pods' runAsUser agree, and it is not root."""
-    user = re.search(r"^USER (\d+)$", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE)
-    assert user is not None and user.group(1) != "0"
+    """The image's USER (and its group) and the pods' runAsUser and runAsGroup agree; not root."""
+    text = (DEPLOY / "Dockerfile").read_text()
+    user = re.search(r"^USER (\d+)$", text, re.MULTILINE)
+    group = re.search(r"groupadd --system --gid (\d+)", text)
+    assert user is not None and group is not None and user.group(1) != "0"
     for deployment in objects("Deployment"):
         context = deployment["spec"]["template"]["spec"]["securityContext"]
-        assert (context["runAsNonRoot"], context["runAsUser"]) == (True, int(user.group(1)))
+        expected = (True, int(user.group(1)), int(group.group(1)))
+        assert (context["runAsNonRoot"], context["runAsUser"], context["runAsGroup"]) == expected
 
 
 def test_dockerfile_matches_the_package_and_the_settings() -> None:
