@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,7 +100,8 @@ def missing_from_call_log(topology: Topology, load: Load) -> list[Answered]:
 
 def assert_no_defect(load: Load) -> None:
     counts = load.counts()
-    print(f"calls: {dict(counts)}, jobs accepted: {len(load.jobs)}")
+    faults = Counter(a.detail.rpartition(" ")[2] for a in load.answered if a.kind == "clear")
+    print(f"calls: {dict(counts)}, clear faults by code: {dict(faults)}, jobs accepted: {len(load.jobs)}")
     assert counts["ok"] > 0
     assert (counts["wrong"], counts["unclear"]) == (0, 0), load.failures()
 
