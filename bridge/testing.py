@@ -56,17 +56,19 @@ def start_role(
     scratch: Path,
     env: Mapping[str, str] | None = None,
     launcher: Sequence[str] = (sys.executable, "-m", "bridge"),
+    prefix: Sequence[str] = (),
 ) -> RunningProcess:
     """Start `python -m bridge ROLE ARGS... --ready-file F` and wait until it announces itself.
 
     Args:
         launcher: the command before ROLE, e.g. another environment's `bin/rpcbridge`.
+        prefix: a command that execs the rest (e.g. `ip netns exec NAME`), so the process is the role.
     """
     scratch.mkdir(parents=True, exist_ok=True)
     stem = f"{role}-{time.monotonic_ns()}"
     ready_file = scratch / f"{stem}.json"
     log_path = scratch / f"{stem}.log"
-    command = [*launcher, role, *args, "--ready-file", str(ready_file)]
+    command = [*prefix, *launcher, role, *args, "--ready-file", str(ready_file)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(  # noqa: S603 -- our own module, fixed arguments
             command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}

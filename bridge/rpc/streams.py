@@ -18,6 +18,9 @@ result fails with INTERNAL, the invoker asks again on a stream that writes nothi
 possible) and resends only if that answer is UNIMPLEMENTED. Any other failure stands: the call
 may have run, except when the stream never reached its server: that failure's details start with
 NOT_SENT, and a caller with another server to try may send the call there (bridge.rpc.sidecar_client).
+gRPC core also reports INTERNAL when the server dies under a stream (a worker SIGKILLed); when that
+same probe finds the server unreachable, the calls fail UNAVAILABLE, which is what happened
+(tests/integration/faults/).
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ class _Session:
         self.failure: tuple[Status, str] | None = None
         self.delivered = False  # a result arrived: the server implements InvokeStream
         self.connected = False  # the stream reached a server: calls written may have run
-        self.probe: asyncio.Future[bool] | None = None  # "has the server no InvokeStream?", asked once
+        # "how does the server answer a stream that writes nothing?", asked once per failure
+        self.probe: asyncio.Future[Status] | None = None
         self._call = method(metadata=metadata)
         self._tasks = [asyncio.create_task(self._write_loop()), asyncio.create_task(self._read_loop())]
 
@@ -189,12 +193,17 @@ class StreamInvoker:
             return Status.DEADLINE_EXCEEDED, "deadline exceeded"
         finally:
             session.pending.pop(call_id, None)
-        if answer is session.failure and await self._lacks_invoke_stream(session):
+        if answer is not session.failure:
+            return answer
+        probed = await self._probe_after(session)
+        if probed is Status.UNIMPLEMENTED:
             # The server has no InvokeStream, so nothing ran this call: call it the unary way
             # from now on (the rule is in the module docstring).
             self._unary_only = True
             return await self._invoke_unary(request, metadata, deadline)
-        if answer is session.failure and answer[0] is Status.UNAVAILABLE and not session.connected:
+        if probed is Status.UNAVAILABLE:
+            return Status.UNAVAILABLE, "the server went away during the call"
+        if answer[0] is Status.UNAVAILABLE and not session.connected:
             # No call was written: writes wait for the stream to connect (module docstring).
             return Status.UNAVAILABLE, f"{NOT_SENT}: {answer[1]}"
         return answer
@@ -204,27 +213,32 @@ class StreamInvoker:
         """True when the last stream opened has failed (until the next call opens another)."""
         return self._session is not None and not self._session.open
 
-    async def _lacks_invoke_stream(self, session: _Session) -> bool:
-        """True when `session` failed because the server has no InvokeStream."""
+    async def _probe_after(self, session: _Session) -> Status | None:
+        """What the failure of `session` means: UNIMPLEMENTED (no InvokeStream), UNAVAILABLE (the
+        server is gone), or None (the failure stands as it is)."""
         assert session.failure is not None
         status = session.failure[0]
         if status is Status.UNIMPLEMENTED:
-            return True
-        if status is not Status.INTERNAL or session.delivered:
-            return False
+            return Status.UNIMPLEMENTED
+        if status is not Status.INTERNAL:
+            return None
         if session.probe is None:  # the calls that failed together share one question
             session.probe = asyncio.ensure_future(self._probe_stream())
-        return await asyncio.shield(session.probe)
+        probed = await asyncio.shield(session.probe)
+        if probed is Status.UNIMPLEMENTED and session.delivered:
+            return None  # this stream worked: its failure is not a missing method
+        return probed if probed in (Status.UNIMPLEMENTED, Status.UNAVAILABLE) else None
 
-    async def _probe_stream(self) -> bool:
-        """Open an InvokeStream that writes nothing; True when the server answers UNIMPLEMENTED."""
+    async def _probe_stream(self) -> Status:
+        """Open an InvokeStream that writes nothing; the status the server ends it with."""
         method: Any = self._method  # the stubs know only the form handed a request iterator
         call = method(metadata=self._metadata, timeout=PROBE_SECONDS)
         try:
             # The half-close may itself race the server's answer; the status is what counts.
             with contextlib.suppress(Exception):
                 await call.done_writing()
-            return bool(await call.code() == grpc.StatusCode.UNIMPLEMENTED)
+            code: grpc.StatusCode = await call.code()
+            return Status(code.value[0])
         finally:
             call.cancel()
 

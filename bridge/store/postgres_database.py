@@ -17,6 +17,7 @@ import asyncpg
 from bridge.store.database import Row
 from bridge.store.interfaces import StoreUnavailable
 
+APPLICATION_NAME: Final = "rpcbridge"
 _DRIVER_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 
 
@@ -95,9 +96,18 @@ class PostgresDatabase:
     ) -> PostgresDatabase:
         """Open a pool; StoreUnavailable when the server cannot be reached."""
         where = redact_url(url)
+        # Named so an operator can tell the bridge's sessions in pg_stat_activity; the URL's own
+        # `?application_name=` wins (asyncpg lets server_settings override the URL's query).
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        named = None if "application_name" in query else {"application_name": APPLICATION_NAME}
         try:
             pool = await asyncpg.create_pool(
-                url, min_size=min_size, max_size=max_size, timeout=connect_timeout, command_timeout=30.0
+                url,
+                min_size=min_size,
+                max_size=max_size,
+                timeout=connect_timeout,
+                command_timeout=30.0,
+                server_settings=named,
             )
         except _DRIVER_ERRORS as exc:
             raise _unavailable(exc, where) from exc

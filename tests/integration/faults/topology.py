@@ -1,0 +1,139 @@
+"""The fault-injection topology: 2 workers, 2 sidecars, 2 frontends on PostgreSQL and Redis, and its faults.
+
+Every process is a real `rpcbridge` role on 127.0.0.1 (bridge.testing.start_role). Faults are the
+ones operators meet: SIGKILL and restart on the same port, SIGSTOP/SIGCONT, Redis closing the
+sidecars' connections, PostgreSQL terminating their sessions (only this topology's, found by the
+application_name in its database URL, so suites running beside it are not hit).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import signal
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from bridge.store.nonce_stores import CLIENT_NAME
+from bridge.testing import RunningProcess, start_role, wait_until
+from tests.integration.conftest import EXAMPLE_WORKER, POSTGRES_URL, REDIS_URL
+from tests.integration.stores.test_nonce_stores import kill_connections_named
+
+
+def port_of(address: str) -> str:
+    return address.rpartition(":")[2]
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+@dataclass
+class Topology:
+    """Two of each role; frontend i talks to sidecar i, every sidecar routes to both workers."""
+
+    scratch: Path
+    database_url: str
+    env: dict[str, str] = field(default_factory=dict)
+    workers: list[RunningProcess] = field(default_factory=list)
+    sidecars: list[RunningProcess] = field(default_factory=list)
+    frontends: list[RunningProcess] = field(default_factory=list)
+    retired: list[RunningProcess] = field(default_factory=list)
+
+    @property
+    def application_name(self) -> str:
+        return self.env["RPCBRIDGE_DATABASE_URL"].rpartition("application_name=")[2]
+
+    def start(self) -> None:
+        """Start workers, then sidecars, then frontends; wait until every frontend is ready."""
+        name = f"rpcbridge-faults-{secrets.token_hex(4)}"
+        self.env = {
+            "RPCBRIDGE_WORKER_SECRET": secrets.token_hex(16),
+            "RPCBRIDGE_DATABASE_URL": f"{self.database_url}&application_name={name}",
+            "RPCBRIDGE_REDIS_URL": REDIS_URL,
+            # A frozen worker costs its calls this deadline (-32003), not the 30 s default.
+            "RPCBRIDGE_DEFAULT_TIMEOUT": "2",
+            # A dead sidecar's running jobs go to the other within seconds.
+            "RPCBRIDGE_JOB_LEASE_SECONDS": "3",
+            "RPCBRIDGE_JOB_HEARTBEAT_SECONDS": "1",
+        }
+        for _ in range(2):
+            self.workers.append(self._worker("127.0.0.1:0"))
+        for _ in range(2):
+            self.sidecars.append(self._sidecar("0"))
+        for sidecar in self.sidecars:
+            self.frontends.append(
+                self._role("frontend", ["--sidecar", sidecar.facts["grpc"], "--http-port", "0"])
+            )
+        for url in self.urls:
+            wait_until(lambda url=url: http_ok(url.replace("/rpc", "/readyz")), timeout=30)
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"{frontend.facts['url']}/rpc" for frontend in self.frontends]
+
+    def _role(self, role: str, args: list[str]) -> RunningProcess:
+        common = ["--data-dir", str(self.scratch / "data")]
+        return start_role(role, [*args, *common], self.scratch, self.env)
+
+    def _worker(self, listen: str) -> RunningProcess:
+        return self._role("worker", [EXAMPLE_WORKER, "--listen", listen])
+
+    def _sidecar(self, port: str) -> RunningProcess:
+        args = ["--grpc-port", port, "--admin-port", "0"]
+        for worker in self.workers:
+            args += ["--worker", worker.facts["address"]]
+        return self._role("sidecar", args)
+
+    def restart_worker(self, index: int, sig: int = signal.SIGKILL) -> None:
+        """Kill worker `index` with `sig` and start a new one on the same address."""
+        old = self.workers[index]
+        old.stop(sig)
+        self.retired.append(old)
+        self.workers[index] = self._worker(old.facts["address"])
+
+    def kill_sidecar(self, index: int) -> None:
+        """SIGKILL sidecar `index`: its call-log buffer and the calls in flight on it are lost."""
+        self.sidecars[index].stop(signal.SIGKILL)
+
+    def restart_sidecar(self, index: int) -> None:
+        """Start sidecar `index` again on its old port, where its frontend looks for it."""
+        old = self.sidecars[index]
+        self.retired.append(old)
+        self.sidecars[index] = self._sidecar(port_of(old.facts["grpc"]))
+
+    def drop_redis_connections(self) -> int:
+        """Close, from Redis's side, every nonce-store connection of the running sidecars."""
+        names = [f"{CLIENT_NAME}-{sidecar.process.pid}" for sidecar in self.sidecars]
+        return sum(asyncio.run(kill_connections_named(name)) for name in names)
+
+    def terminate_postgres_sessions(self) -> int:
+        """pg_terminate_backend on this topology's sessions only (by application_name)."""
+
+        async def terminate() -> int:
+            connection = await asyncpg.connect(POSTGRES_URL)
+            try:
+                rows = await connection.fetch(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                    self.application_name,
+                )
+                return sum(1 for row in rows if row[0])
+            finally:
+                await connection.close()
+
+        return asyncio.run(terminate())
+
+    def stop(self) -> None:
+        """Stop frontends, sidecars, workers (SIGCONT first: a frozen process cannot stop)."""
+        for process in [*self.frontends, *self.sidecars, *self.workers, *self.retired]:
+            if process.process.poll() is None:
+                process.process.send_signal(signal.SIGCONT)
+            process.stop()
