@@ -12,7 +12,7 @@ from bridge.testing import deployment, start_role, wait_until
 from tests.integration.conftest import EXAMPLE_WORKER
 from tests.integration.test_authentication import rpcbridge
 
-NO_AUTO_MIGRATE = {"RPCBRIDGE_AUTO_MIGRATE": "false"}
+NO_AUTO_MIGRATE = {"RPCBRIDGE_AUTO_MIGRATE": "false", "RPCBRIDGE_WORKER_SECRET": "test-secret-not-real"}
 SIDECAR_ARGS = ("--grpc-port", "0", "--admin-port", "0")
 
 

@@ -86,7 +86,9 @@ def test_frontend_answers_clearly_while_its_sidecar_is_cut_off(
         started.append(worker)
         sidecar_env = {**env, "RPCBRIDGE_GRPC_HOST": inner_address}
         sidecar_args = ["--grpc-port", "0", "--admin-port", "0", "--worker", worker.facts["address"], *data]
-        sidecar = start_role("sidecar", sidecar_args, tmp_path, sidecar_env, ["ip", "netns", "exec", name])
+        sidecar = start_role(
+            "sidecar", sidecar_args, tmp_path, sidecar_env, prefix=["ip", "netns", "exec", name]
+        )
         started.append(sidecar)
         frontend_args = ["--sidecar", sidecar.facts["grpc"], "--http-port", "0", *data]
         frontend = start_role("frontend", frontend_args, tmp_path, env)
