@@ -1,6 +1,7 @@
 """The `rpcbridge` command: parses arguments, builds settings once, runs one role.
 
-Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`, `db`, `conformance`.
+Subcommands: `up`, `worker`, `legacy`, `sidecar`, `frontend`, `users`, `admin`, `db`, `webhooks`,
+`conformance`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bridge.settings import Settings, load_settings, secret_from_environment
 from bridge.store.interfaces import StoreError
 from bridge.supervisor import run_up
 from bridge.user_commands import add_user_commands, run_user_command
+from bridge.webhook_commands import add_webhook_commands, run_webhook_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     conformance.add_argument("--sleep", default="slow.sleep", metavar="NAME", help="procedure sleeping N s")
     add_user_commands(commands, common)
+    add_webhook_commands(commands, common)
     return parser
 
 
@@ -158,6 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_conformance(args.target, secret, tls, args.echo, args.sleep))
         if args.command in ("users", "admin", "db"):
             return asyncio.run(run_user_command(settings, args))
+        if args.command == "webhooks":
+            return asyncio.run(run_webhook_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
         # loads the stores.
         if args.command == "worker":

@@ -4,8 +4,8 @@ Pure: imports only the neutral vocabulary (no aiohttp, no grpc, no I/O). Impleme
 `system.listMethods`, `system.methodHelp` and `system.methodSignature` of the XML-RPC
 introspection spec (http://xmlrpc-c.sourceforge.net/introspection.html) and
 `system.getCapabilities` (http://xmlrpc-epi.sourceforge.net/specs/rfc.system.getCapabilities.php).
-It also lists and describes `system.jobStatus` and `system.jobResult`, which the sidecar answers
-(docs/jobs.md), so the frontend forwards them like any procedure.
+It also lists and describes `system.jobStatus`, `system.jobResult` (docs/jobs.md) and
+`system.listEvents` (docs/events.md), which the sidecar answers, so the frontend forwards them.
 """
 
 from __future__ import annotations
@@ -25,11 +25,14 @@ GET_CAPABILITIES: Final = "system.getCapabilities"
 MULTICALL: Final = "system.multicall"
 JOB_STATUS: Final = "system.jobStatus"
 JOB_RESULT: Final = "system.jobResult"
+LIST_EVENTS: Final = "system.listEvents"
 
 # Answered here; system.multicall is not (the XML-RPC frontend runs it), but it is described here.
 INTROSPECTION_METHODS: Final = frozenset({LIST_METHODS, METHOD_HELP, METHOD_SIGNATURE, GET_CAPABILITIES})
 # Answered by the sidecar, which keeps the jobs; listed and described here, never answered here.
 JOB_METHODS: Final = frozenset({JOB_STATUS, JOB_RESULT})
+# Answered by the sidecar from the hooks workers declare (docs/events.md); never answered here.
+SIDECAR_METHODS: Final = JOB_METHODS | {LIST_EVENTS}
 
 # name -> (help, signatures), signatures as `system.methodSignature` returns them.
 _SYSTEM_DESCRIPTIONS: Final[Mapping[str, tuple[str, list[list[str]]]]] = {
@@ -65,6 +68,12 @@ _SYSTEM_DESCRIPTIONS: Final[Mapping[str, tuple[str, list[list[str]]]]] = {
         "queued or running gives fault -32008, an unknown id -32009.",
         [],  # any result type: methodSignature answers "undef"
     ),
+    LIST_EVENTS: (
+        "Return the event types workers may emit, sorted by name: one struct per type with name, "
+        "fields (the data fields it may carry), help, and auth (true when only authenticated "
+        "subscribers receive it).",
+        [["array"]],
+    ),
 }
 
 # system.getCapabilities: the xmlrpc-epi convention of {name: {specUrl, specVersion}}. The answer
@@ -92,7 +101,7 @@ def is_introspection(name: str) -> bool:
 
 def system_methods(*, multicall: bool) -> list[str]:
     """The `system.*` names a client can call, with `system.multicall` where the protocol has it."""
-    names = [*INTROSPECTION_METHODS, *JOB_METHODS]
+    names = [*INTROSPECTION_METHODS, *SIDECAR_METHODS]
     return sorted([*names, MULTICALL]) if multicall else sorted(names)
 
 

@@ -1,4 +1,4 @@
-"""Procedure descriptors: what a worker advertises and what introspection answers with.
+"""Procedure and hook descriptors: what a worker advertises and what introspection answers with.
 
 Pure; imports nothing that does I/O. Type names are XML-RPC's, as `system.methodSignature`
 returns them (http://xmlrpc-c.sourceforge.net/introspection.html).
@@ -65,6 +65,24 @@ class ProcedureInfo:
     def serves_version(self, version: int) -> bool:
         """True when the procedure may be called through `/rpc/v{version}` (0 = unversioned)."""
         return version == 0 or not self.versions or version in self.versions
+
+
+@dataclass(frozen=True, slots=True)
+class HookInfo:
+    """An event type a worker may emit: its name, the fields that may leave (`provides`), help, auth."""
+
+    name: str
+    fields: tuple[str, ...] = ()
+    help: str = ""
+    auth: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerDescription:
+    """A worker's `ListProcedures` answer: its procedures and the hooks they may emit."""
+
+    procedures: tuple[ProcedureInfo, ...] = ()
+    hooks: tuple[HookInfo, ...] = ()
 
 
 def type_name_for_hint(hint: Any) -> str:

@@ -125,6 +125,21 @@ class Settings:
     job_lease_seconds: float = 10.0
     job_heartbeat_seconds: float = 3.0
     log_level: str = "INFO"
+    # Events and webhooks (docs/events.md): days events and their delivery logs are kept; seconds
+    # between failed attempts (one more attempt than delays); where webhooks may go besides the
+    # public internet; seconds one attempt may take; how long a listener may fail before it is
+    # disabled; the longest Retry-After honoured; how long a rotated-out secret still signs;
+    # attempts in flight in all and per listener.
+    event_retention_days: int = 30
+    webhook_retry_schedule: tuple[float, ...] = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+    webhook_allow_networks: tuple[str, ...] = ()
+    webhook_allow_http: bool = False
+    webhook_timeout: float = 10.0
+    webhook_disable_after: float = 5 * 86400.0
+    webhook_retry_after_max: float = 3600.0
+    webhook_secret_overlap: float = 86400.0
+    webhook_concurrency: int = 16
+    webhook_concurrency_per_listener: int = 2
     # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
     legacy_methods: tuple[str, ...] = ()
 
@@ -147,6 +162,21 @@ class Settings:
             raise ConfigError("job_timeout must be 0 (max_timeout) or more, job_retry_max_seconds positive")
         if not 0 < self.job_heartbeat_seconds < self.job_lease_seconds:
             raise ConfigError("job_heartbeat_seconds must be positive and below job_lease_seconds")
+        self._check_webhooks()
+
+    def _check_webhooks(self) -> None:
+        if self.event_retention_days < 1:
+            raise ConfigError("event_retention_days must be at least 1")
+        if any(not 0 <= delay < 10 * 86400 for delay in self.webhook_retry_schedule):
+            raise ConfigError("webhook_retry_schedule: each delay is 0 to 864000 seconds")
+        if not 0 < self.webhook_timeout <= 300:
+            raise ConfigError("webhook_timeout must be more than 0 and at most 300 seconds")
+        if self.webhook_disable_after <= 0:
+            raise ConfigError("webhook_disable_after must be positive")
+        if self.webhook_retry_after_max < 0 or self.webhook_secret_overlap < 0:
+            raise ConfigError("webhook_retry_after_max and webhook_secret_overlap must be 0 or more")
+        if self.webhook_concurrency < 1 or self.webhook_concurrency_per_listener < 1:
+            raise ConfigError("webhook_concurrency and webhook_concurrency_per_listener must be at least 1")
 
     @property
     def worker_tls(self) -> TlsFiles | None:
@@ -262,6 +292,11 @@ def _coerce(name: str, raw: Any) -> Any:
             return Path(raw)
         if hint == tuple[str, ...]:
             return _names(raw.split(",") if isinstance(raw, str) else raw)
+        if hint == tuple[float, ...]:
+            items = raw.split(",") if isinstance(raw, str) else raw
+            if isinstance(items, str | bytes) or not all(not isinstance(i, bool) for i in items):
+                raise ValueError(raw)
+            return tuple(float(item) for item in items if str(item).strip())
         if not isinstance(raw, str):
             raise TypeError(raw)
         return raw

@@ -1,4 +1,5 @@
-"""The Python worker SDK: register procedures with `@worker.procedure`, run decoded calls.
+"""The Python worker SDK: register procedures with `@worker.procedure` and hooks with `worker.hook`,
+run decoded calls and collect the events they emit.
 
 Pure of transport: no grpc, no aiohttp. `bridge.rpc.worker_server` serves a `Worker` over gRPC.
 """
@@ -7,18 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import datetime
 import functools
 import inspect
 import logging
 import typing
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
 from bridge.calls import Call, Outcome, Success
-from bridge.errors import ConfigError, Fault
+from bridge.errors import BridgeError, ConfigError, Fault
+from bridge.events.model import EmittedEvent, is_event_type, whitelist
 from bridge.faults import INTERNAL_ERROR, INVALID_PARAMS, METHOD_NOT_FOUND, UNAUTHENTICATED, fault
-from bridge.procedures import Parameter, ProcedureInfo, type_name_for_hint
+from bridge.procedures import HookInfo, Parameter, ProcedureInfo, type_name_for_hint
 
 log = logging.getLogger("rpcbridge.worker")
 
@@ -33,6 +36,57 @@ class Caller:
 
     def __str__(self) -> str:
         return self.username
+
+
+class EmitError(BridgeError):
+    """An emit the SDK refuses: an undeclared hook, data that is not a struct, or no call running."""
+
+
+class _CallEvents:
+    """The events of the call that is running; closed when its reply is made, so late emits fail."""
+
+    __slots__ = ("events", "open")
+
+    def __init__(self) -> None:
+        self.events: list[EmittedEvent] = []
+        self.open = True
+
+
+# The running call's events. Sync procedures run in a thread with a copy of the call's context
+# (run_in_executor alone would not carry it), so both kinds reach the same list.
+_CURRENT_CALL: contextvars.ContextVar[_CallEvents | None] = contextvars.ContextVar(
+    "rpcbridge_call_events", default=None
+)
+
+
+class Hook:
+    """A declared event type; `emit(data)` sends the fields it provides with the running call's reply."""
+
+    def __init__(self, info: HookInfo) -> None:
+        self.info = info
+        self._provides = frozenset(info.fields)
+
+    @property
+    def name(self) -> str:
+        """The event type, such as "person.saved"."""
+        return self.info.name
+
+    def emit(self, data: Mapping[str, Any]) -> None:
+        """Queue an event for the running call's reply; fields outside `provides` are dropped here.
+
+        Raises EmitError outside a procedure call (docs/events.md: such an event has no reply to
+        travel with, so it is refused rather than lost).
+        """
+        if not isinstance(data, Mapping):
+            raise EmitError(f"hook {self.name!r}: emit takes a struct (a mapping), not {type(data).__name__}")
+        current = _CURRENT_CALL.get()
+        if current is None or not current.open:
+            raise EmitError(
+                f"hook {self.name!r}: emit is only possible while a procedure call runs; "
+                "its events travel with that call's reply"
+            )
+        now = datetime.datetime.now(datetime.UTC)
+        current.events.append(EmittedEvent(self.name, whitelist(data, self._provides), now))
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +127,44 @@ class Worker:
 
     def __init__(self) -> None:
         self._procedures: dict[str, _Registered] = {}
+        self._hooks: dict[str, Hook] = {}
+
+    def hook(
+        self,
+        name: str,
+        provides: Iterable[str] = (),
+        *,
+        auth: bool = False,
+        help: str = "",  # the name DESIGN.md gives it, shadowing the builtin here only
+    ) -> Hook:
+        """Declare an event type; only the fields named in `provides` ever leave this process.
+
+        Args:
+            auth: only authenticated subscribers may receive these events.
+            help: what the event means, listed by `system.listEvents`.
+        """
+        if not is_event_type(name):
+            raise ConfigError(
+                f"a hook's name is letters, digits and _ . : - (such as person.saved), not {name!r}"
+            )
+        if name in self._hooks:
+            raise ConfigError(f"hook {name!r} is declared twice")
+        fields = tuple(provides)
+        if isinstance(provides, str) or not all(isinstance(f, str) and f for f in fields):
+            raise ConfigError(f"hook {name!r}: provides is a list of field names")
+        hook = self._hooks[name] = Hook(HookInfo(name, fields, help, auth))
+        return hook
+
+    def emit(self, name: str, data: Mapping[str, Any]) -> None:
+        """The same as `hook.emit(data)` for the hook declared as `name`; EmitError if there is none."""
+        hook = self._hooks.get(name)
+        if hook is None:
+            raise EmitError(f"no hook {name!r} is declared on this worker (worker.hook({name!r}, ...))")
+        hook.emit(data)
+
+    def hooks(self) -> list[HookInfo]:
+        """Descriptors of every declared hook, in declaration order."""
+        return [hook.info for hook in self._hooks.values()]
 
     @overload
     def procedure(self, function: F) -> F: ...
@@ -164,6 +256,22 @@ class Worker:
         self, call: Call, caller: Caller | None = None, context: CallContext = _NO_CONTEXT
     ) -> Outcome:
         """Run one call; never raises: faults, bad arguments and crashes all become outcomes."""
+        outcome, _ = await self.run_emitting(call, caller, context)
+        return outcome
+
+    async def run_emitting(
+        self, call: Call, caller: Caller | None = None, context: CallContext = _NO_CONTEXT
+    ) -> tuple[Outcome, list[EmittedEvent]]:
+        """Run one call like `run`; also return the events it emitted, whatever its outcome."""
+        current = _CallEvents()
+        token = _CURRENT_CALL.set(current)
+        try:
+            return await self._run(call, caller, context), current.events
+        finally:
+            current.open = False
+            _CURRENT_CALL.reset(token)
+
+    async def _run(self, call: Call, caller: Caller | None, context: CallContext) -> Outcome:
         entry = self._procedures.get(call.procedure)
         if entry is None:
             return fault(METHOD_NOT_FOUND)
@@ -195,8 +303,10 @@ class Worker:
     def _invoke(entry: _Registered, args: tuple[Any, ...], named: dict[str, Any]) -> Awaitable[Any]:
         if entry.is_async:
             return typing.cast(Awaitable[Any], entry.function(*args, **named))
-        # A blocking procedure must not stall the other calls this process is serving; it runs
-        # in a copy of this context so that `call_context()` answers in its thread too.
+        # A blocking procedure must not stall the other calls this process is serving; it runs in
+        # a copy of this context so that `call_context()` answers in its thread too and its emits
+        # reach this call's events.
+        context = contextvars.copy_context()
         return asyncio.get_running_loop().run_in_executor(
-            None, contextvars.copy_context().run, functools.partial(entry.function, *args, **named)
+            None, functools.partial(context.run, entry.function, *args, **named)
         )

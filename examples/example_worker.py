@@ -204,3 +204,26 @@ def job_id() -> str:
 def job_whoami(user: Caller) -> str:
     """Return the caller's name, as a background job only that caller may follow."""
     return str(user)
+
+
+# Events (docs/events.md): a hook declares an event type and the fields that may leave this
+# process; emit() sends them back with the call's reply, and the bridge delivers them to webhook
+# listeners. `secret` is emitted below but is not in `provides`: it never leaves the worker.
+person_saved = worker.hook(
+    "person.saved", provides=["name", "address"], help="A person was saved: their name and address."
+)
+person_removed = worker.hook("person.removed", provides=["name"], auth=True, help="A person was removed.")
+
+
+@worker.procedure(name="people.save")
+def save_person(name: str, address: dict, secret: str = "") -> str:
+    """Save a person (pretend) and emit person.saved with their name and address."""
+    person_saved.emit({"name": name, "address": address, "secret": secret})
+    return name
+
+
+@worker.procedure(name="people.remove")
+async def remove_person(name: str) -> bool:
+    """Remove a person (pretend) and emit person.removed, from an async procedure."""
+    worker.emit("person.removed", {"name": name})
+    return True

@@ -54,6 +54,14 @@ def encode_delivery_body(event: Event) -> bytes:
         raise TypeError(f"event {event.id} data cannot be written as JSON: {exc}") from exc
 
 
+def encode_event_data(data: Any) -> str:
+    """An event's data as the JSON text the delivery body carries (what a store keeps); TypeError if unfit."""
+    try:
+        return orjson.dumps(_jsonable(data, 0), option=_OPTIONS).decode("utf-8")
+    except orjson.JSONEncodeError as exc:
+        raise TypeError(f"event data cannot be written as JSON: {exc}") from exc
+
+
 def _jsonable(value: Any, depth: int) -> Any:
     """`value` with what orjson would refuse or change (big ints, NaN, bytes, Decimal) rewritten."""
     if depth > 256:

@@ -1,4 +1,5 @@
-"""The `Event` record, its sortable `evt_` ids, and the whitelist that keeps undeclared fields home.
+"""The `Event` record, its sortable `evt_` ids, the whitelist that keeps undeclared fields home, and
+`EmittedEvent`, what a worker sends back with a call's reply.
 
 Pure: the standard library only; never grpc, aiohttp or a store.
 """
@@ -6,6 +7,7 @@ Pure: the standard library only; never grpc, aiohttp or a store.
 from __future__ import annotations
 
 import datetime
+import re
 import secrets
 import threading
 import time
@@ -18,6 +20,19 @@ EVENT_ID_PREFIX: Final = "evt_"
 _ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _RANDOM_BITS: Final = 80
 _RANDOM_LIMIT: Final = 1 << _RANDOM_BITS
+
+# The bridge's own event types, committed on the same path as workers' events (DESIGN.md, Events).
+JOB_FAILED: Final = "job.failed"
+JOB_SUCCEEDED: Final = "job.succeeded"
+WEBHOOK_DISABLED: Final = "webhook.disabled"
+BRIDGE_EVENT_TYPES: Final = frozenset({JOB_FAILED, JOB_SUCCEEDED, WEBHOOK_DISABLED})
+# An event type: letters, digits and `_ . : -`, starting with a letter or digit, at most 200 long.
+_EVENT_TYPE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
+
+
+def is_event_type(name: str) -> bool:
+    """True when `name` is a well-formed event type, such as "person.saved"."""
+    return _EVENT_TYPE.fullmatch(name) is not None
 
 
 class _IdClock:
@@ -59,12 +74,23 @@ def whitelist(data: Mapping[str, Any], provides: Collection[str]) -> dict[str, A
     return {name: value for name, value in data.items() if name in provides}
 
 
+@dataclass(frozen=True, slots=True)
+class EmittedEvent:
+    """One event as a worker emitted it during a call: its hook, the whitelisted data, when (aware UTC)."""
+
+    type: str
+    data: Mapping[str, Any]
+    timestamp: datetime.datetime
+
+
 @dataclass(frozen=True)
 class Event:
     """One emitted event: identity, type, time, whitelisted data, and where it came from.
 
-    `data` holds neutral values (see `bridge.calls`); `auth` is True when the hook was declared
-    with `auth=True`, so only authenticated subscribers may receive it.
+    `data` holds neutral values (see `bridge.calls`); read back from a store it holds their JSON
+    form (docs/events.md, "Delivery body"). `auth` is True when the hook was declared with
+    `auth=True`, so only authenticated subscribers may receive it. `offset` is the store's
+    commit-order cursor (strictly increasing in commit order), None before the event is committed.
     """
 
     type: str
@@ -75,6 +101,7 @@ class Event:
     request_id: str | None = None
     caller: str | None = None
     auth: bool = False
+    offset: int | None = None
 
     def __post_init__(self) -> None:
         if not self.id.startswith(EVENT_ID_PREFIX):

@@ -1,8 +1,8 @@
-"""`ProcedureInfo` <-> `rpcbridge.v1.Procedure` messages."""
+"""`ProcedureInfo` <-> `rpcbridge.v1.Procedure` and `HookInfo` <-> `rpcbridge.v1.Hook` messages."""
 
 from __future__ import annotations
 
-from bridge.procedures import Parameter, ProcedureInfo
+from bridge.procedures import HookInfo, Parameter, ProcedureInfo
 from rpcbridge.v1 import worker_pb2
 
 
@@ -34,3 +34,13 @@ def message_to_info(message: worker_pb2.Procedure) -> ProcedureInfo:
         variadic=message.variadic,
         sensitive_params=tuple(message.sensitive_params),
     )
+
+
+def hook_to_message(info: HookInfo) -> worker_pb2.Hook:
+    """Encode a hook descriptor."""
+    return worker_pb2.Hook(name=info.name, fields=info.fields, help=info.help, auth=info.auth)
+
+
+def message_to_hook(message: worker_pb2.Hook) -> HookInfo:
+    """Decode a hook descriptor."""
+    return HookInfo(message.name, tuple(message.fields), message.help, message.auth)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final
 
 from google.protobuf import struct_pb2
@@ -19,6 +19,7 @@ from google.protobuf.message import DecodeError
 
 from bridge.calls import Call, Outcome, Success
 from bridge.errors import Fault
+from bridge.events.model import EmittedEvent
 from rpcbridge.v1 import value_pb2, worker_pb2
 
 _INT64_MIN: Final = -(1 << 63)
@@ -217,14 +218,35 @@ def request_to_call(request: worker_pb2.InvokeRequest) -> Call:
     return Call(request.procedure, tuple(from_value(item) for item in request.params))
 
 
-def outcome_to_response(outcome: Outcome) -> worker_pb2.InvokeResponse:
-    """Encode an outcome; raises TypeError when a result is outside the neutral types."""
+def outcome_to_response(outcome: Outcome, events: Sequence[EmittedEvent] = ()) -> worker_pb2.InvokeResponse:
+    """Encode an outcome and the events emitted with it; TypeError for a value outside the neutral types."""
+    response = worker_pb2.InvokeResponse(events=[_event_message(event) for event in events])
     if isinstance(outcome, Success):
-        return worker_pb2.InvokeResponse(result=to_value(outcome.value))
-    fault = worker_pb2.Fault(code=outcome.code, message=outcome.message)
+        response.result.CopyFrom(to_value(outcome.value))
+        return response
+    response.fault.code = outcome.code
+    response.fault.message = outcome.message
     if outcome.data is not None:
-        fault.data.CopyFrom(to_value(outcome.data))
-    return worker_pb2.InvokeResponse(fault=fault)
+        response.fault.data.CopyFrom(to_value(outcome.data))
+    return response
+
+
+def _event_message(event: EmittedEvent) -> worker_pb2.EmittedEvent:
+    message = worker_pb2.EmittedEvent(type=event.type, data=to_fields(event.data.items()))
+    _fill_datetime(message.timestamp, event.timestamp.astimezone(datetime.UTC))
+    return message
+
+
+def emitted_events(response: worker_pb2.InvokeResponse) -> list[EmittedEvent]:
+    """Decode the events of a response; a timestamp without an offset is read as UTC."""
+    events = []
+    for message in response.events:
+        moment = _from_datetime(message.timestamp)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=datetime.UTC)
+        data = {field.key: from_value(field.value) for field in message.data}
+        events.append(EmittedEvent(message.type, data, moment.astimezone(datetime.UTC)))
+    return events
 
 
 def lift_leading_params(request: bytes, count: int) -> tuple[list[Any], bytes]:

@@ -1,12 +1,13 @@
 """Reads the few top-level fields the sidecar routes and logs by, straight from protobuf bytes.
 
 The sidecar proxies calls at the bytes level (DESIGN.md): it must know an InvokeRequest's
-procedure and API version, and whether an InvokeResponse is a fault, without decoding arguments or
-results. Pure; knows the protobuf wire format (https://protobuf.dev/programming-guides/encoding/).
+procedure and API version, and whether an InvokeResponse is a fault or carries events, without
+decoding arguments or results. Pure; knows the protobuf wire format (https://protobuf.dev/programming-guides/encoding/).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bridge.errors import BridgeError
@@ -19,6 +20,7 @@ REQUEST_PROCEDURE = 1  # InvokeRequest.procedure
 REQUEST_API_VERSION = 4  # InvokeRequest.api_version
 REQUEST_PROTOCOL = 5  # InvokeRequest.protocol
 RESPONSE_FAULT = 2  # InvokeResponse.fault (oneof outcome)
+RESPONSE_EVENTS = 3  # InvokeResponse.events
 FAULT_CODE = 1  # Fault.code
 
 
@@ -39,29 +41,38 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(data: bytes) -> dict[int, int | bytes]:
-    """Top-level fields: number -> varint value or length-delimited bytes (last occurrence wins)."""
-    found: dict[int, int | bytes] = {}
+def _top_level(data: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """Each top-level field as (number, wire type, varint value or start, end), nothing copied."""
     pos = 0
     while pos < len(data):
         key, pos = _varint(data, pos)
         number, wire_type = key >> 3, key & 7
         if wire_type == _VARINT:
-            found[number], pos = _varint(data, pos)
+            value, pos = _varint(data, pos)
+            yield number, wire_type, value, pos
         elif wire_type == _LEN:
-            length, pos = _varint(data, pos)
-            if pos + length > len(data):
+            length, start = _varint(data, pos)
+            pos = start + length
+            if pos > len(data):
                 raise WireError("truncated field")
-            found[number] = data[pos : pos + length]
-            pos += length
-        elif wire_type == _I64:
-            pos += 8
-        elif wire_type == _I32:
-            pos += 4
+            yield number, wire_type, start, pos
+        elif wire_type in (_I64, _I32):
+            pos += 8 if wire_type == _I64 else 4
+            yield number, wire_type, 0, pos
         else:
             raise WireError(f"unsupported wire type {wire_type}")
     if pos != len(data):
         raise WireError("truncated fixed-width field")
+
+
+def _fields(data: bytes) -> dict[int, int | bytes]:
+    """Top-level fields: number -> varint value or length-delimited bytes (last occurrence wins)."""
+    found: dict[int, int | bytes] = {}
+    for number, wire_type, value, end in _top_level(data):
+        if wire_type == _VARINT:
+            found[number] = value
+        elif wire_type == _LEN:
+            found[number] = data[value:end]
     return found
 
 
@@ -94,6 +105,11 @@ def read_fault_code(data: bytes) -> int | None:
     code = _fields(fault).get(FAULT_CODE, 0)
     # int32 is sign-extended to 64 bits on the wire.
     return (code - (1 << 64) if code >= 1 << 63 else code) if isinstance(code, int) else 0
+
+
+def has_events(data: bytes) -> bool:
+    """True when an InvokeResponse carries emitted events; reads only the keys of its top-level fields."""
+    return any(number == RESPONSE_EVENTS for number, *_ in _top_level(data))
 
 
 def _text(value: int | bytes) -> str:

@@ -12,9 +12,9 @@ from typing import Final
 import grpc
 
 from bridge.errors import Status
-from bridge.procedures import ProcedureInfo
+from bridge.procedures import WorkerDescription
 from bridge.rpc.channels import open_channel
-from bridge.rpc.descriptors import message_to_info
+from bridge.rpc.descriptors import message_to_hook, message_to_info
 from bridge.rpc.status_codes import status_of
 from bridge.rpc.streams import Answer, StreamInvoker
 from bridge.rpc.tls import channel_credentials
@@ -50,15 +50,18 @@ class WorkerConnection:
         """Send serialized InvokeRequest bytes; the response bytes, or the status that replaced them."""
         return await self._invoker.invoke(request, metadata, deadline)
 
-    async def list_procedures(self, deadline: float) -> list[ProcedureInfo] | tuple[Status, str]:
-        """The procedures the worker serves within `deadline` seconds, or the status of the failure."""
+    async def list_procedures(self, deadline: float) -> WorkerDescription | tuple[Status, str]:
+        """The procedures and hooks the worker describes within `deadline` seconds, or the failure status."""
         try:
             answer = await self._list(
                 worker_pb2.ListProceduresRequest(), timeout=deadline, metadata=self._proof
             )
         except grpc.aio.AioRpcError as exc:
             return status_of(exc), exc.details() or ""
-        return [message_to_info(p) for p in answer.procedures]
+        return WorkerDescription(
+            tuple(message_to_info(p) for p in answer.procedures),
+            tuple(message_to_hook(h) for h in answer.hooks),
+        )
 
     async def aclose(self) -> None:
         """Close the stream and the channel."""

@@ -19,7 +19,7 @@ from bridge import metadata
 from bridge.calls import Outcome
 from bridge.errors import Status
 from bridge.faults import INTERNAL_ERROR, fault
-from bridge.rpc.descriptors import info_to_message
+from bridge.rpc.descriptors import hook_to_message, info_to_message
 from bridge.rpc.servers import WORKER_SERVICE, RunningServer, start_server, worker_service_handler
 from bridge.rpc.streams import serve_invoke_stream
 from bridge.rpc.tls import server_credentials
@@ -77,14 +77,15 @@ class WorkerService:
     ) -> worker_pb2.InvokeResponse:
         caller_name = received.get(metadata.CALLER)
         context = CallContext(received.get(metadata.REQUEST_ID, ""), received.get(metadata.JOB_ID, ""))
-        outcome: Outcome = await self._worker.run(
+        outcome: Outcome
+        outcome, events = await self._worker.run_emitting(
             request_to_call(request), Caller(caller_name) if caller_name else None, context
         )
         try:
-            return outcome_to_response(outcome)
+            return outcome_to_response(outcome, events)
         except TypeError:
             log.exception(
-                "procedure %s returned a value rpcbridge cannot carry (request %s)",
+                "procedure %s returned or emitted a value rpcbridge cannot carry (request %s)",
                 request.procedure,
                 received.get(metadata.REQUEST_ID, "-"),
             )
@@ -93,10 +94,13 @@ class WorkerService:
     async def ListProcedures(
         self, request: worker_pb2.ListProceduresRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> worker_pb2.ListProceduresResponse:
-        """Describe the procedures, filtered by API version when one is given."""
+        """Describe the procedures, filtered by API version when one is given, and the hooks."""
         await self._check_proof(context)
         infos = [i for i in self._worker.describe() if i.serves_version(request.api_version)]
-        return worker_pb2.ListProceduresResponse(procedures=[info_to_message(i) for i in infos])
+        return worker_pb2.ListProceduresResponse(
+            procedures=[info_to_message(i) for i in infos],
+            hooks=[hook_to_message(h) for h in self._worker.hooks()],
+        )
 
 
 async def start_worker_server(

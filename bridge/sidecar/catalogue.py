@@ -1,4 +1,5 @@
-"""The procedure catalogue: which worker serves which procedure, and round-robin routing.
+"""The procedure catalogue: which worker serves which procedure, round-robin routing, and the hooks
+(event types) the workers declare.
 
 Pure; no grpc. The worker pool feeds it each worker's `ListProcedures` answer and takes a
 worker out when it stops answering.
@@ -11,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bridge.errors import Status
-from bridge.procedures import ProcedureInfo
+from bridge.procedures import HookInfo, ProcedureInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,28 +28,43 @@ class Catalogue:
 
     def __init__(self) -> None:
         self._by_worker: dict[str, dict[str, ProcedureInfo]] = {}
+        self._hooks_by_worker: dict[str, dict[str, HookInfo]] = {}
+        self._hooks: dict[str, HookInfo] = {}
         self._known: set[str] = set()
         self._routes: dict[str, tuple[str, ...]] = {}
         # One cursor per (procedure, API version) asked for, so that each version rotates only
         # among the workers that serve it (a rolling upgrade runs v1 and v2 workers side by side).
         self._cursors: dict[tuple[str, int], Iterator[str]] = {}
 
-    def update(self, address: str, procedures: Sequence[ProcedureInfo]) -> bool:
-        """Record what a live worker serves; True when that changed the catalogue."""
+    def update(
+        self, address: str, procedures: Sequence[ProcedureInfo], hooks: Sequence[HookInfo] = ()
+    ) -> bool:
+        """Record what a live worker serves and the hooks it declares; True when that changed anything."""
         described = {p.name: p for p in procedures}
-        if self._by_worker.get(address) == described:
+        declared = {h.name: h for h in hooks}
+        if self._by_worker.get(address) == described and self._hooks_by_worker.get(address) == declared:
             return False
         self._by_worker[address] = described
+        self._hooks_by_worker[address] = declared
         self._known.update(described)
         self._rebuild()
         return True
 
     def drop(self, address: str) -> bool:
         """Take a worker out of routing (it stopped answering); True when it was in."""
+        self._hooks_by_worker.pop(address, None)
         if self._by_worker.pop(address, None) is None:
             return False
         self._rebuild()
         return True
+
+    def hook(self, name: str) -> HookInfo | None:
+        """The hook declared as `name` by a live worker (the first in address order), or None."""
+        return self._hooks.get(name)
+
+    def hooks(self) -> list[HookInfo]:
+        """Every hook live workers declare, sorted by name."""
+        return [self._hooks[name] for name in sorted(self._hooks)]
 
     def _rebuild(self) -> None:
         routes: dict[str, list[str]] = {}
@@ -57,6 +73,11 @@ class Catalogue:
                 routes.setdefault(name, []).append(address)
         self._routes = {name: tuple(addresses) for name, addresses in routes.items()}
         self._cursors = {}
+        hooks: dict[str, HookInfo] = {}
+        for address in sorted(self._hooks_by_worker):
+            for name, info in self._hooks_by_worker[address].items():
+                hooks.setdefault(name, info)
+        self._hooks = hooks
 
     def _serving(self, procedure: str, api_version: int) -> tuple[str, ...]:
         """The live workers that serve `procedure` for `api_version` (0 = unversioned)."""

@@ -1,7 +1,7 @@
 """Keeps background jobs within `job_retention_days`, at start and every hour (docs/jobs.md).
 
 A job still queued that long after it was accepted (no worker ever ran it) fails with -32004 and a
-`job.failed` event; finished jobs and events older than that are deleted. Pure of transport.
+`job.failed` event; finished jobs older than that are deleted. Pure of transport.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ log = logging.getLogger("rpcbridge.sidecar.jobs")
 
 
 async def keep_jobs_within(store: JobStore, days: int, codec: JobCodec) -> None:
-    """One round: expire jobs queued longer than `days`, then purge older finished jobs and events."""
+    """One round: expire jobs queued longer than `days`, then purge older finished jobs."""
     expired = fault(WORKER_UNAVAILABLE, data=f"the job was not run within {days} days of being accepted")
     response = codec.encode_outcome(expired)
     count = await store.expire_queued(days, response, JobFault(expired.code, expired.message))

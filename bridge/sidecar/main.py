@@ -18,6 +18,7 @@ from bridge.settings import Settings
 from bridge.sidecar.authentication import AuthenticateCalls
 from bridge.sidecar.call_recording import RecordCalls, render_payload
 from bridge.sidecar.catalogue import Catalogue
+from bridge.sidecar.event_commit import ListEvents, commit_emitted_events
 from bridge.sidecar.interception import Interceptor
 from bridge.sidecar.job_retention import purge_jobs_forever
 from bridge.sidecar.job_runner import JobRunner
@@ -45,7 +46,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
     )
     metrics = SidecarMetrics()
     async with contextlib.AsyncExitStack() as stack:
-        stores = await open_stores(settings)
+        stores = await open_stores(settings, on_events=metrics.events_committed)
         stack.push_async_callback(stores.close)
         writer = CallLogWriter(stores.call_log)
         await writer.start()
@@ -56,9 +57,13 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             render = render_payload if settings.log_arguments else None
             sinks.append(RecordCalls(writer.record, catalogue.describe, render))
         verifier = Verifier(stores.users, stores.nonces, settings.auth_skew_seconds)
+        # Jobs go through the same event commit as calls: a job's events are kept before it finishes.
+        forward = commit_emitted_events(
+            forward_to_worker(pool), stores.events, catalogue.hook, metrics.event_dropped
+        )
         runner = JobRunner(
             stores.jobs,
-            forward_to_worker(pool),
+            forward,
             JOB_CODEC,
             concurrency=settings.job_concurrency,
             timeout=settings.job_deadline,
@@ -68,6 +73,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         )
         interceptors: list[Interceptor] = [
             ObserveCalls(sinks),
+            ListEvents(catalogue.hooks, JOB_CODEC.decode_call, JOB_CODEC.encode_outcome),
             AuthenticateCalls(verifier, catalogue.describe, metrics.auth_failed),
             BackgroundJobs(
                 stores.jobs, catalogue.describe, verifier, JOB_CODEC, runner.wake, metrics.auth_failed
@@ -79,12 +85,16 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             purge_jobs_forever(stores.jobs, settings.job_retention_days, JOB_CODEC)
         )
         stack.callback(job_purging.cancel)
+        event_purging = asyncio.create_task(
+            purge_forever(stores.events, settings.event_retention_days, what="events and delivery logs")
+        )
+        stack.callback(event_purging.cancel)
         await pool.start()
         stack.push_async_callback(pool.aclose)
         # Started once the catalogue is loaded; stopped before the pool closes, so its runs end first.
         await runner.start()
         stack.push_async_callback(runner.aclose)
-        service = SidecarService(pool, interceptors, settings.max_timeout)
+        service = SidecarService(pool, interceptors, settings.max_timeout, forward)
         record_outgoing = writer.record if settings.log_outgoing else _discard
         server = await serve_proxy(service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing)
         stack.push_async_callback(server.stop)

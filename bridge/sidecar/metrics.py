@@ -1,16 +1,17 @@
-"""Prometheus metrics of the sidecar: calls and latency per procedure and outcome.
+"""Prometheus metrics of the sidecar: calls and latency per procedure and outcome, events and webhooks.
 
 Pure of transport; the admin web app exposes the registry at `/metrics`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from bridge.auth.failures import AuthFailure
 from bridge.errors import Status
+from bridge.events.model import Event
 from bridge.sidecar.observation import CallSummary
 
 # Latency buckets from 0.5 ms: the bridge's hops are sub-millisecond to a few ms.
@@ -43,6 +44,28 @@ class SidecarMetrics:
             ["reason"],
             registry=self.registry,
         )
+
+        self.events = Counter(
+            "rpcbridge_events",
+            "Events committed, by type; `dropped` counts events of undeclared hooks or unfit data.",
+            ["type", "outcome"],
+            registry=self.registry,
+        )
+        self.deliveries_created = Counter(
+            "rpcbridge_webhook_deliveries_created",
+            "Webhook deliveries written to the outbox (one per matching listener and event).",
+            registry=self.registry,
+        )
+
+    def events_committed(self, events: Sequence[Event], deliveries: int) -> None:
+        """Count committed events by type, and the deliveries written with them."""
+        for event in events:
+            self.events.labels(event.type, "committed").inc()
+        self.deliveries_created.inc(deliveries)
+
+    def event_dropped(self, event_type: str) -> None:
+        """Count one event dropped at the sidecar (its type is not declared, so not labelled)."""
+        self.events.labels(UNKNOWN_PROCEDURE, "dropped").inc()
 
     def auth_failed(self, failure: AuthFailure) -> None:
         """Count one refused authentication."""

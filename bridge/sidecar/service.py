@@ -64,10 +64,17 @@ def forward_to_worker(workers: Workers) -> Proceed:
 class SidecarService:
     """Routes each call to a worker through the interceptor chain (a `bridge.rpc` `ProxyHandler`)."""
 
-    def __init__(self, workers: Workers, interceptors: Sequence[Interceptor], max_timeout: float) -> None:
+    def __init__(
+        self,
+        workers: Workers,
+        interceptors: Sequence[Interceptor],
+        max_timeout: float,
+        terminal: Proceed | None = None,
+    ) -> None:
+        """Args: terminal: the end of the chain, `forward_to_worker(workers)` unless given (wrapped)."""
         self._catalogue = workers.catalogue
         self._max_timeout = max_timeout
-        self._handle = chain(interceptors, forward_to_worker(workers))
+        self._handle = chain(interceptors, terminal or forward_to_worker(workers))
 
     async def invoke(
         self, request: bytes, received: Mapping[str, str], peer: str, remaining: float | None

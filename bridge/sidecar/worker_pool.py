@@ -53,13 +53,18 @@ class WorkerPool:
         await asyncio.gather(*(self._refresh_one(c) for c in list(self._connections.values())))
 
     async def _refresh_one(self, connection: WorkerConnection) -> None:
-        procedures = await connection.list_procedures(LIST_TIMEOUT)
-        if isinstance(procedures, tuple):
+        described = await connection.list_procedures(LIST_TIMEOUT)
+        if isinstance(described, tuple):
             if self.catalogue.drop(connection.address):
-                log.warning("worker %s left routing: %s", connection.address, procedures[0].name)
+                log.warning("worker %s left routing: %s", connection.address, described[0].name)
             return
-        if self.catalogue.update(connection.address, procedures):
-            log.info("worker %s serves %d procedures", connection.address, len(procedures))
+        if self.catalogue.update(connection.address, described.procedures, described.hooks):
+            log.info(
+                "worker %s serves %d procedures, %d hooks",
+                connection.address,
+                len(described.procedures),
+                len(described.hooks),
+            )
 
     async def _refresh_forever(self) -> None:
         while True:

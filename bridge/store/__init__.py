@@ -25,7 +25,7 @@ from bridge.store.interfaces import (
     UnknownUserError,
     UserStore,
 )
-from bridge.store.records import CallFilter, CallPage, CallRecord, Event, Job, JobFault, User
+from bridge.store.records import CallFilter, CallPage, CallRecord, Job, JobFault, User
 
 __all__ = [
     "AdminStore",
@@ -35,7 +35,6 @@ __all__ = [
     "CallPage",
     "CallRecord",
     "DuplicateUserError",
-    "Event",
     "EventStore",
     "InvalidUserError",
     "Job",

@@ -10,18 +10,30 @@ schema migrations, so every process (sidecar, `rpcbridge users`) meets the curre
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from bridge.errors import ConfigError
+from bridge.events.model import Event
 from bridge.settings import Settings
 from bridge.store.database import Database
-from bridge.store.interfaces import AdminStore, CallLogStore, EventStore, JobStore, NonceStore, UserStore
+from bridge.store.interfaces import (
+    AdminStore,
+    CallLogStore,
+    EventStore,
+    JobStore,
+    ListenerStore,
+    NonceStore,
+    UserStore,
+)
 from bridge.store.key_cipher import KeyCipher
 from bridge.store.migrations import apply_migrations, require_current_schema
 from bridge.store.nonce_stores import CLIENT_NAME, DEFAULT_PREFIX, MemoryNonceStore, RedisNonceStore
 from bridge.store.postgres_database import PostgresDatabase
-from bridge.store.sql_job_stores import SqlEventStore, SqlJobStore
+from bridge.store.sql_event_store import Publish, SqlEventStore
+from bridge.store.sql_job_stores import SqlJobStore
+from bridge.store.sql_listener_store import SqlListenerStore
 from bridge.store.sql_stores import SqlAdminStore, SqlCallLogStore, SqlUserStore
 from bridge.store.sqlite_database import SqliteDatabase
 
@@ -40,6 +52,7 @@ class Stores:
     admin: AdminStore
     jobs: JobStore
     events: EventStore
+    listeners: ListenerStore
     database: Database
     _nonce_backend: MemoryNonceStore | RedisNonceStore = field(repr=False)
 
@@ -92,8 +105,17 @@ def open_nonce_store(redis_url: str, prefix: str = DEFAULT_PREFIX) -> MemoryNonc
     return RedisNonceStore(redis_url, prefix=prefix, client_name=f"{CLIENT_NAME}-{os.getpid()}")
 
 
-async def open_stores(settings: Settings) -> Stores:
-    """Open every store the settings name; ConfigError for a bad URL or encryption key."""
+async def open_stores(
+    settings: Settings,
+    publish: Publish | None = None,
+    on_events: Callable[[Sequence[Event], int], None] | None = None,
+) -> Stores:
+    """Open every store the settings name; ConfigError for a bad URL or encryption key.
+
+    Args:
+        publish: live fan-out of committed events (see `SqlEventStore`); None outside the sidecar.
+        on_events: told the events and delivery count of each commit (wakes the delivery loop).
+    """
     cipher = KeyCipher(settings.key_encryption_key)
     nonces = open_nonce_store(settings.redis_url)
     try:
@@ -101,13 +123,15 @@ async def open_stores(settings: Settings) -> Stores:
     except BaseException:
         await nonces.aclose()
         raise
+    events = SqlEventStore(db, publish, on_events)
     return Stores(
         users=SqlUserStore(db, cipher),
         nonces=nonces,
         call_log=SqlCallLogStore(db),
         admin=SqlAdminStore(db),
-        jobs=SqlJobStore(db),
-        events=SqlEventStore(db),
+        jobs=SqlJobStore(db, events),
+        events=events,
+        listeners=SqlListenerStore(db, cipher),
         database=db,
         _nonce_backend=nonces,
     )

@@ -20,7 +20,9 @@ from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from bridge.errors import BridgeError
-from bridge.store.records import CallFilter, CallPage, CallRecord, Event, Job, JobFault, User
+from bridge.events.model import Event
+from bridge.store.records import CallFilter, CallPage, CallRecord, Job, JobFault, User
+from bridge.store.webhook_records import Attempt, Delivery, Listener
 
 
 class StoreError(BridgeError):
@@ -173,10 +175,10 @@ class JobStore(Protocol):
         fault: JobFault | None = None,
         now: datetime.datetime | None = None,
     ) -> bool:
-        """Record how a claimed job ended: succeeded, or failed with a `job.failed` event.
+        """Record how a claimed job ended, with its `job.succeeded` or `job.failed` event.
 
-        The state change and the event commit together. False when `runner` no longer holds
-        the claim (its lease ran out and another runner took the job).
+        The state change and the event (and its webhook deliveries) commit together. False when
+        `runner` no longer holds the claim (its lease ran out and another runner took the job).
         """
         ...
 
@@ -207,17 +209,105 @@ class JobStore(Protocol):
         ...
 
     async def purge_older_than(self, days: float, now: datetime.datetime | None = None) -> int:
-        """Delete jobs finished, and events written, more than `days` before `now`; return the jobs."""
+        """Delete jobs finished more than `days` before `now`; return how many."""
         ...
 
 
 class EventStore(Protocol):
-    """Events in commit order, for delivery to subscribers (webhooks, WebSocket) that keep a cursor."""
+    """Events committed with their webhook deliveries, in commit order (offsets), for cursors to follow."""
 
-    async def append(self, event: Event) -> int:
-        """Store an event; return its id, greater than that of every event committed before it."""
+    async def commit(self, events: Sequence[Event]) -> list[Event]:
+        """Write the events and one delivery per matching enabled listener in one transaction.
+
+        Returns the events with their `offset`s, each greater than that of every event committed
+        before it; then tells live subscribers (the store's `publish`).
+        """
         ...
 
-    async def list_since(self, after_id: int = 0, limit: int = 100) -> list[Event]:
-        """Up to `limit` events whose id is greater than `after_id`, in id order."""
+    async def list_since(self, after: int = 0, limit: int = 100) -> list[Event]:
+        """Up to `limit` events whose offset is greater than `after`, in offset order."""
+        ...
+
+    async def get(self, event_id: str) -> Event | None:
+        """The event with this `evt_` id, or None."""
+        ...
+
+    async def purge_older_than(self, days: float, now: datetime.datetime | None = None) -> int:
+        """Delete events older than `days` with their deliveries and attempts; return how many events."""
+        ...
+
+
+class ListenerStore(Protocol):
+    """Webhook listeners and their delivery logs (docs/events.md).
+
+    `owner` limits an operation to that owner's listeners: an API user sees, changes and
+    redelivers only their own, and another user's listener is as if it did not exist. None is
+    the operator (CLI, admin UI), who sees every listener.
+    """
+
+    async def add(self, listener: Listener) -> None:
+        """Store a new listener whose URL and filter were checked (`bridge.sidecar.webhook_targets`)."""
+        ...
+
+    async def get(self, listener_id: str, owner: str | None = None) -> Listener | None:
+        """The listener with this id, or None."""
+        ...
+
+    async def list_listeners(self, owner: str | None = None) -> list[Listener]:
+        """Every listener, oldest first."""
+        ...
+
+    async def remove(self, listener_id: str, owner: str | None = None) -> bool:
+        """Delete a listener with its deliveries; False when there is no such listener."""
+        ...
+
+    async def set_enabled(
+        self, listener_id: str, enabled: bool, reason: str | None = None, owner: str | None = None
+    ) -> bool:
+        """Enable (clearing its failure streak) or disable a listener; False when there is none."""
+        ...
+
+    async def rotate_secret(
+        self,
+        listener_id: str,
+        secret: str,
+        overlap_seconds: float,
+        owner: str | None = None,
+        now: datetime.datetime | None = None,
+    ) -> bool:
+        """Make `secret` the newest; older ones keep signing for `overlap_seconds` (a setting)."""
+        ...
+
+    async def deliveries(
+        self,
+        listener_id: str | None = None,
+        failed_only: bool = False,
+        owner: str | None = None,
+        limit: int = 100,
+    ) -> list[Delivery]:
+        """The newest deliveries, newest first."""
+        ...
+
+    async def get_delivery(self, delivery_id: str, owner: str | None = None) -> Delivery | None:
+        """One delivery, or None."""
+        ...
+
+    async def attempts(self, delivery_id: str) -> list[Attempt]:
+        """Every attempt of a delivery, oldest first (time, status or error, duration, excerpt)."""
+        ...
+
+    async def redeliver(
+        self, delivery_id: str, owner: str | None = None, now: datetime.datetime | None = None
+    ) -> bool:
+        """Queue a delivery again, due now, with a fresh retry schedule and the same webhook-id."""
+        ...
+
+    async def redeliver_failed_since(
+        self,
+        listener_id: str,
+        since: datetime.datetime,
+        owner: str | None = None,
+        now: datetime.datetime | None = None,
+    ) -> int:
+        """Queue again every failed delivery of a listener created since `since`; return how many."""
         ...

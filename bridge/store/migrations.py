@@ -47,8 +47,47 @@ _JOB_INDEXES = (
     "CREATE INDEX jobs_queued ON jobs (not_before) WHERE state = 'queued'",
     "CREATE INDEX jobs_running ON jobs (lease_until) WHERE state = 'running'",
     "CREATE INDEX jobs_finished_at ON jobs (finished_at) WHERE finished_at IS NOT NULL",
-    "CREATE INDEX events_created_at ON events (created_at)",
+    "CREATE INDEX events_created_at ON events (created_at)",  # dropped with the table in migration 3
 )
+
+_DELIVERY_CHECKS = "CHECK (state IN ('pending', 'delivered', 'failed'))"
+_EVENT_INDEXES = (
+    "CREATE INDEX events_created_at ON events (created_at)",
+    "CREATE INDEX events_type ON events (type, seq)",
+    # The delivery loop's claim: due pending deliveries, and lapsed leases.
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending'",
+    "CREATE INDEX webhook_deliveries_listener ON webhook_deliveries (listener_id, created_at)",
+    "CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id)",
+    "CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, id)",
+)
+
+
+def _events_and_webhooks(serial: str, time: str, boolean: str) -> tuple[str, ...]:
+    """Migration 3 in one dialect: `events` reshaped (evt_ ids, type, data), listeners, deliveries, attempts.
+
+    The old `events` rows (job.failed only, kept for `job_retention_days`) are not carried over.
+    """
+    return (
+        "DROP TABLE events",
+        f"CREATE TABLE events (seq {serial}, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,"
+        f" created_at {time} NOT NULL, data TEXT NOT NULL, procedure TEXT NOT NULL,"
+        f" request_id TEXT NOT NULL, username TEXT NOT NULL, auth {boolean} NOT NULL)",
+        f"CREATE TABLE webhook_listeners (id TEXT PRIMARY KEY, url TEXT NOT NULL,"
+        f" event_types TEXT NOT NULL, filter TEXT NOT NULL, owner TEXT NOT NULL, secrets TEXT NOT NULL,"
+        f" enabled {boolean} NOT NULL, created_at {time} NOT NULL, failing_since {time},"
+        f" disabled_reason TEXT)",
+        f"CREATE TABLE webhook_deliveries (id TEXT PRIMARY KEY,"
+        f" listener_id TEXT NOT NULL REFERENCES webhook_listeners (id) ON DELETE CASCADE,"
+        f" event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE, state TEXT NOT NULL,"
+        f" attempts INTEGER NOT NULL, created_at {time} NOT NULL, next_attempt_at {time},"
+        f" runner TEXT, lease_until {time}, finished_at {time}, {_DELIVERY_CHECKS})",
+        f"CREATE TABLE webhook_attempts (id {serial},"
+        f" delivery_id TEXT NOT NULL REFERENCES webhook_deliveries (id) ON DELETE CASCADE,"
+        f" attempted_at {time} NOT NULL, status INTEGER, error TEXT, duration_ms DOUBLE PRECISION NOT NULL,"
+        f" excerpt TEXT NOT NULL)",
+        *_EVENT_INDEXES,
+    )
+
 
 # Times are integer microseconds since the epoch in SQLite, TIMESTAMPTZ in PostgreSQL.
 SQLITE_MIGRATIONS: Final = (
@@ -86,6 +125,11 @@ SQLITE_MIGRATIONS: Final = (
             " created_at INTEGER NOT NULL, payload TEXT NOT NULL)",
             *_JOB_INDEXES,
         ),
+    ),
+    Migration(
+        3,
+        "events with evt_ ids and data, webhook listeners, deliveries and attempts",
+        _events_and_webhooks("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER", "INTEGER"),
     ),
 )
 
@@ -126,6 +170,11 @@ POSTGRES_MIGRATIONS: Final = (
             " created_at TIMESTAMPTZ NOT NULL, payload TEXT NOT NULL)",
             *_JOB_INDEXES,
         ),
+    ),
+    Migration(
+        3,
+        "events with evt_ ids and data, webhook listeners, deliveries and attempts",
+        _events_and_webhooks("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY", "TIMESTAMPTZ", "BOOLEAN"),
     ),
 )
 

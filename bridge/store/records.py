@@ -1,4 +1,4 @@
-"""The values stores hold and hand back: `User`, `CallRecord`, the call-log query types, `Job`, `Event`.
+"""The values stores hold and hand back: `User`, `CallRecord`, the call-log query types, `Job`.
 
 Pure data with validation; imports only the standard library and `bridge.errors`.
 """
@@ -10,7 +10,7 @@ import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 INCOMING: Final = "incoming"
 OUTGOING: Final = "outgoing"
@@ -167,9 +167,6 @@ FAILED: Final = "failed"
 JOB_STATES: Final = frozenset({QUEUED, RUNNING, SUCCEEDED, FAILED})
 FINISHED_STATES: Final = frozenset({SUCCEEDED, FAILED})
 
-JOB_FAILED: Final = "job.failed"
-"""The kind of the event written when a background job ends in a fault."""
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Job:
@@ -220,25 +217,3 @@ class JobFault:
 
     code: int
     message: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
-    """Something subscribers (webhooks, WebSocket) may be told about, such as `job.failed`.
-
-    Args:
-        payload: JSON-serializable details, e.g. {"code": -32603, "message": "Internal error"}.
-        id: assigned by the store in commit order; None before the event is written.
-    """
-
-    kind: str
-    created_at: datetime.datetime
-    job_id: str = ""
-    procedure: str = ""
-    user: str = ""
-    payload: Mapping[str, Any] = field(default_factory=dict)
-    id: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.created_at.tzinfo is None or self.created_at.utcoffset() is None:
-            raise ValueError("Event.created_at must be timezone-aware")

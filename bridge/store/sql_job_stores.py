@@ -1,4 +1,4 @@
-"""Background jobs and their events over any `Database` (SQLite or PostgreSQL): `jobs` and `events`.
+"""Background jobs over any `Database` (SQLite or PostgreSQL): `jobs`, with their `job.*` events.
 
 Imports the store seams only; never a driver. Every state change is one conditional UPDATE, so a
 job is claimed by one runner at a time even with several sidecars on one PostgreSQL database: a
@@ -12,13 +12,10 @@ import json
 from collections.abc import Callable, Collection
 from typing import Any, Final
 
-from bridge.store.database import Database, Row, Session, utc_now
-from bridge.store.records import FAILED, JOB_FAILED, SUCCEEDED, Event, Job, JobFault
-
-MAX_EVENTS_PAGE: Final = 1000
-
-# pg_advisory_xact_lock key "rpcbevnt": event writers take it so that ids commit in order (below).
-EVENTS_LOCK_KEY: Final = int.from_bytes(b"rpcbevnt", "big") - (1 << 63)
+from bridge.events.model import JOB_FAILED, JOB_SUCCEEDED, Event
+from bridge.store.database import Database, Row, utc_now
+from bridge.store.records import FAILED, SUCCEEDED, Job, JobFault
+from bridge.store.sql_event_store import SqlEventStore
 
 # The S608 exemptions below: SQL is assembled only from these constant column lists and numbered
 # placeholders; every value travels as a bound parameter.
@@ -26,41 +23,20 @@ _JOB_COLUMNS: Final = (
     "id, procedure, request, username, state, api_version, protocol, request_id, forward_metadata,"
     " created_at, started_at, finished_at, attempts, response, fault_code, fault_message"
 )
-_EVENT_COLUMNS: Final = "kind, job_id, procedure, username, created_at, payload"
 _CLAIMABLE: Final = "((state = 'queued' AND not_before <= $1) OR (state = 'running' AND lease_until < $1))"
 # PostgreSQL: concurrent claimers skip rows another has just picked instead of all queueing for the
 # same oldest ones. SQLite runs one write transaction at a time, so it needs (and has) no such clause.
 _SKIP_TAKEN: Final = {"postgresql": " FOR UPDATE SKIP LOCKED", "sqlite": ""}
 
 
-async def insert_event(db: Database, session: Session, event: Event) -> int:
-    """Write one event inside the caller's transaction and return its id.
-
-    PostgreSQL hands out identity values when rows are inserted, not when they commit, so two
-    writers could commit ids 8 and 7 in that order and a reader polling `list_since(7)` would miss
-    7 forever. A transaction-scoped lock makes event writers take turns, so ids commit in order.
-    SQLite's one write transaction at a time gives the same order by itself.
-    """
-    if db.dialect == "postgresql":
-        await session.execute("SELECT pg_advisory_xact_lock($1)", EVENTS_LOCK_KEY)
-    row = await session.fetchrow(
-        f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",  # noqa: S608
-        event.kind,
-        event.job_id,
-        event.procedure,
-        event.user,
-        db.encode_time(event.created_at),
-        json.dumps(dict(event.payload), sort_keys=True),
-    )
-    assert row is not None
-    return int(row["id"])
-
-
 class SqlJobStore:
-    """Background jobs in the `jobs` table; failures also write a `job.failed` row to `events`."""
+    """Background jobs in the `jobs` table; each one ends with a `job.succeeded` or `job.failed` event."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime.datetime] = utc_now) -> None:
+    def __init__(
+        self, db: Database, events: SqlEventStore, clock: Callable[[], datetime.datetime] = utc_now
+    ) -> None:
         self._db = db
+        self._events = events
         self._clock = clock
 
     def _time(self, raw: Any) -> datetime.datetime | None:
@@ -167,13 +143,14 @@ class SqlJobStore:
         fault: JobFault | None = None,
         now: datetime.datetime | None = None,
     ) -> bool:
-        """Record how a claimed job ended: succeeded, or failed with a `job.failed` event."""
+        """Record how a claimed job ended, with its `job.succeeded` or `job.failed` event."""
         moment = now or self._clock()
         async with self._db.transaction() as session:
             row = await session.fetchrow(
                 "UPDATE jobs SET state = $3, finished_at = $4, response = $5, fault_code = $6,"
                 " fault_message = $7, runner = NULL, lease_until = NULL"
-                " WHERE id = $1 AND runner = $2 AND state = 'running' RETURNING procedure, username",
+                " WHERE id = $1 AND runner = $2 AND state = 'running' RETURNING procedure, username,"
+                " request_id",
                 job_id,
                 runner,
                 SUCCEEDED if fault is None else FAILED,
@@ -184,8 +161,8 @@ class SqlJobStore:
             )
             if row is None:
                 return False
-            if fault is not None:
-                await insert_event(self._db, session, failure_event(job_id, row, fault, moment))
+            written = await self._events.insert(session, [job_event(job_id, row, fault, moment)])
+        await self._events.committed(*written)
         return True
 
     async def retry(
@@ -245,70 +222,41 @@ class SqlJobStore:
             rows = await session.fetch(
                 "UPDATE jobs SET state = 'failed', finished_at = $2, response = $3, fault_code = $4,"
                 " fault_message = $5 WHERE state = 'queued' AND created_at < $1"
-                " RETURNING id, procedure, username",
+                " RETURNING id, procedure, username, request_id",
                 self._db.encode_time(cutoff),
                 self._db.encode_time(moment),
                 response,
                 fault.code,
                 fault.message,
             )
-            for row in rows:
-                await insert_event(self._db, session, failure_event(row["id"], row, fault, moment))
+            events = [job_event(row["id"], row, fault, moment) for row in rows]
+            written = await self._events.insert(session, events)
+        await self._events.committed(*written)
         return len(rows)
 
     async def purge_older_than(self, days: float, now: datetime.datetime | None = None) -> int:
-        """Delete jobs finished, and events written, more than `days` before `now`; return the jobs."""
+        """Delete jobs finished more than `days` before `now`; return how many."""
         if days < 0:
             raise ValueError("days must be 0 or more")
         cutoff = self._db.encode_time((now or self._clock()) - datetime.timedelta(days=days))
-        async with self._db.transaction() as session:
-            removed = await session.execute("DELETE FROM jobs WHERE finished_at < $1", cutoff)
-            await session.execute("DELETE FROM events WHERE created_at < $1", cutoff)
-        return removed
-
-
-def failure_event(job_id: str, row: Row, fault: JobFault, moment: datetime.datetime) -> Event:
-    """The `job.failed` event of a job (row: its procedure and username)."""
-    return Event(
-        kind=JOB_FAILED,
-        created_at=moment,
-        job_id=job_id,
-        procedure=row["procedure"],
-        user=row["username"],
-        payload={"code": fault.code, "message": fault.message},
-    )
-
-
-class SqlEventStore:
-    """Events in the `events` table, ids in commit order."""
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def append(self, event: Event) -> int:
-        """Store an event; return its id, greater than that of every event committed before it."""
-        async with self._db.transaction() as session:
-            return await insert_event(self._db, session, event)
-
-    async def list_since(self, after_id: int = 0, limit: int = 100) -> list[Event]:
-        """Up to `limit` events whose id is greater than `after_id`, in id order."""
-        if not 1 <= limit <= MAX_EVENTS_PAGE:
-            raise ValueError(f"limit must be 1..{MAX_EVENTS_PAGE}")
         async with self._db.session() as session:
-            rows = await session.fetch(
-                f"SELECT id, {_EVENT_COLUMNS} FROM events WHERE id > $1 ORDER BY id LIMIT $2",  # noqa: S608
-                after_id,
-                limit,
-            )
-        return [
-            Event(
-                id=int(row["id"]),
-                kind=row["kind"],
-                created_at=self._db.decode_time(row["created_at"]),
-                job_id=row["job_id"],
-                procedure=row["procedure"],
-                user=row["username"],
-                payload=json.loads(row["payload"]),
-            )
-            for row in rows
-        ]
+            return await session.execute("DELETE FROM jobs WHERE finished_at < $1", cutoff)
+
+
+def job_event(job_id: str, row: Row, fault: JobFault | None, moment: datetime.datetime) -> Event:
+    """The `job.succeeded` or `job.failed` event of a job (row: its procedure, username, request id).
+
+    Data: `job` (the id) and `procedure`; a failure adds the fault's `code` and `message`.
+    """
+    data: dict[str, object] = {"job": job_id, "procedure": row["procedure"]}
+    if fault is not None:
+        data.update(code=fault.code, message=fault.message)
+    return Event(
+        type=JOB_SUCCEEDED if fault is None else JOB_FAILED,
+        data=data,
+        timestamp=moment,
+        procedure=row["procedure"],
+        request_id=row["request_id"] or None,
+        caller=row["username"] or None,
+        auth=True,  # a job's id is its capability: only authenticated subscribers hear of it
+    )

@@ -16,6 +16,7 @@ SYSTEM = [
     "system.getCapabilities",
     "system.jobResult",
     "system.jobStatus",
+    "system.listEvents",
     "system.listMethods",
     "system.methodHelp",
     "system.methodSignature",

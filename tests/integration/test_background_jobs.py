@@ -15,10 +15,11 @@ import pytest
 
 from bridge.auth.signing import auth_params
 from bridge.calls import Outcome
+from bridge.events.model import Event
 from bridge.rpc.values import response_to_outcome, to_value
 from bridge.settings import Settings
 from bridge.store.factory import open_stores
-from bridge.store.records import Event, Job
+from bridge.store.records import Job
 from bridge.testing import Deployment, RunningProcess, deployment, start_role, wait_until
 from rpcbridge.v1 import worker_pb2, worker_pb2_grpc
 from tests.integration.conftest import EXAMPLE_WORKER, json_rpc
@@ -113,9 +114,15 @@ def test_failed_jobs_give_their_fault_and_leave_an_event(
     error = call(bridge.url, "system.jobResult", refused)["error"]
     assert (error["code"], error["message"]) == (7, "no luck")
     _, events = stored(Settings(data_dir=bridge.scratch / "data"), refused)
-    failures = {e.job_id: e for e in events if e.kind == "job.failed"}
-    assert failures[refused].payload == {"code": 7, "message": "no luck"}
-    assert failures[crashed].payload == {"code": -32603, "message": "Internal error"}
+    failures = {e.data["job"]: e for e in events if e.type == "job.failed"}
+    assert failures[refused].data == {
+        "job": refused,
+        "procedure": "jobs.fail",
+        "code": 7,
+        "message": "no luck",
+    }
+    assert failures[crashed].data["code"] == -32603
+    assert failures[crashed].data["message"] == "Internal error"
     assert failures[refused].procedure == "jobs.fail"
     assert "RuntimeError: the job failed" in bridge.workers[0].log()
     assert f"job id={crashed} procedure=jobs.fail" in bridge.sidecar.log()

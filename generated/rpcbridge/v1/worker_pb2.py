@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from rpcbridge.v1 import value_pb2 as rpcbridge_dot_v1_dot_value__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19rpcbridge/v1/worker.proto\x12\x0crpcbridge.v1\x1a\x18rpcbridge/v1/value.proto\"\xb0\x01\n\rInvokeRequest\x12\x11\n\tprocedure\x18\x01 \x01(\t\x12#\n\x06params\x18\x02 \x03(\x0b\x32\x13.rpcbridge.v1.Value\x12/\n\x0cnamed_params\x18\x03 \x03(\x0b\x32\x19.rpcbridge.v1.StructField\x12\x13\n\x0b\x61pi_version\x18\x04 \x01(\r\x12\x10\n\x08protocol\x18\x05 \x01(\t\x12\x0f\n\x07\x62y_name\x18\x06 \x01(\x08\"h\n\x0eInvokeResponse\x12%\n\x06result\x18\x01 \x01(\x0b\x32\x13.rpcbridge.v1.ValueH\x00\x12$\n\x05\x66\x61ult\x18\x02 \x01(\x0b\x32\x13.rpcbridge.v1.FaultH\x00\x42\t\n\x07outcome\"W\n\x05\x46\x61ult\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12&\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x13.rpcbridge.v1.ValueH\x00\x88\x01\x01\x42\x07\n\x05_data\"@\n\x13InvokeStreamRequest\x12)\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x1a.rpcbridge.v1.StreamedCall\"\xb1\x01\n\x0cStreamedCall\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0f\n\x07request\x18\x02 \x01(\x0c\x12:\n\x08metadata\x18\x03 \x03(\x0b\x32(.rpcbridge.v1.StreamedCall.MetadataEntry\x12\x17\n\x0ftimeout_seconds\x18\x04 \x01(\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"E\n\x14InvokeStreamResponse\x12-\n\x07results\x18\x01 \x03(\x0b\x32\x1c.rpcbridge.v1.StreamedResult\"O\n\x0eStreamedResult\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x10\n\x08response\x18\x02 \x01(\x0c\x12\x0e\n\x06status\x18\x03 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\t\",\n\x15ListProceduresRequest\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\r\"E\n\x16ListProceduresResponse\x12+\n\nprocedures\x18\x01 \x03(\x0b\x32\x17.rpcbridge.v1.Procedure\"\xc1\x01\n\tProcedure\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04help\x18\x02 \x01(\t\x12\'\n\x06params\x18\x03 \x03(\x0b\x32\x17.rpcbridge.v1.Parameter\x12\x0f\n\x07returns\x18\x04 \x01(\t\x12\x0c\n\x04\x61uth\x18\x05 \x01(\x08\x12\x10\n\x08versions\x18\x06 \x03(\r\x12\x12\n\nbackground\x18\x07 \x01(\x08\x12\x10\n\x08variadic\x18\x08 \x01(\x08\x12\x18\n\x10sensitive_params\x18\t \x03(\t\"9\n\tParameter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x10\n\x08optional\x18\x03 \x01(\x08\x32\x85\x02\n\x06Worker\x12\x43\n\x06Invoke\x12\x1b.rpcbridge.v1.InvokeRequest\x1a\x1c.rpcbridge.v1.InvokeResponse\x12[\n\x0eListProcedures\x12#.rpcbridge.v1.ListProceduresRequest\x1a$.rpcbridge.v1.ListProceduresResponse\x12Y\n\x0cInvokeStream\x12!.rpcbridge.v1.InvokeStreamRequest\x1a\".rpcbridge.v1.InvokeStreamResponse(\x01\x30\x01\x42\x81\x01\n\x0fio.rpcbridge.v1P\x01Z>github.com/rpcbridge/rpcbridge/gen/go/rpcbridge/v1;rpcbridgev1\xaa\x02\x0cRpcbridge.V1\xca\x02\x0cRpcbridge\\V1\xea\x02\rRpcbridge::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19rpcbridge/v1/worker.proto\x12\x0crpcbridge.v1\x1a\x18rpcbridge/v1/value.proto\"\xb0\x01\n\rInvokeRequest\x12\x11\n\tprocedure\x18\x01 \x01(\t\x12#\n\x06params\x18\x02 \x03(\x0b\x32\x13.rpcbridge.v1.Value\x12/\n\x0cnamed_params\x18\x03 \x03(\x0b\x32\x19.rpcbridge.v1.StructField\x12\x13\n\x0b\x61pi_version\x18\x04 \x01(\r\x12\x10\n\x08protocol\x18\x05 \x01(\t\x12\x0f\n\x07\x62y_name\x18\x06 \x01(\x08\"\x94\x01\n\x0eInvokeResponse\x12%\n\x06result\x18\x01 \x01(\x0b\x32\x13.rpcbridge.v1.ValueH\x00\x12$\n\x05\x66\x61ult\x18\x02 \x01(\x0b\x32\x13.rpcbridge.v1.FaultH\x00\x12*\n\x06\x65vents\x18\x03 \x03(\x0b\x32\x1a.rpcbridge.v1.EmittedEventB\t\n\x07outcome\"p\n\x0c\x45mittedEvent\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\'\n\x04\x64\x61ta\x18\x02 \x03(\x0b\x32\x19.rpcbridge.v1.StructField\x12)\n\ttimestamp\x18\x03 \x01(\x0b\x32\x16.rpcbridge.v1.DateTime\"W\n\x05\x46\x61ult\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12&\n\x04\x64\x61ta\x18\x03 \x01(\x0b\x32\x13.rpcbridge.v1.ValueH\x00\x88\x01\x01\x42\x07\n\x05_data\"@\n\x13InvokeStreamRequest\x12)\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x1a.rpcbridge.v1.StreamedCall\"\xb1\x01\n\x0cStreamedCall\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0f\n\x07request\x18\x02 \x01(\x0c\x12:\n\x08metadata\x18\x03 \x03(\x0b\x32(.rpcbridge.v1.StreamedCall.MetadataEntry\x12\x17\n\x0ftimeout_seconds\x18\x04 \x01(\x01\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"E\n\x14InvokeStreamResponse\x12-\n\x07results\x18\x01 \x03(\x0b\x32\x1c.rpcbridge.v1.StreamedResult\"O\n\x0eStreamedResult\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x10\n\x08response\x18\x02 \x01(\x0c\x12\x0e\n\x06status\x18\x03 \x01(\x05\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\t\",\n\x15ListProceduresRequest\x12\x13\n\x0b\x61pi_version\x18\x01 \x01(\r\"h\n\x16ListProceduresResponse\x12+\n\nprocedures\x18\x01 \x03(\x0b\x32\x17.rpcbridge.v1.Procedure\x12!\n\x05hooks\x18\x02 \x03(\x0b\x32\x12.rpcbridge.v1.Hook\"@\n\x04Hook\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x0c\n\x04help\x18\x03 \x01(\t\x12\x0c\n\x04\x61uth\x18\x04 \x01(\x08\"\xc1\x01\n\tProcedure\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04help\x18\x02 \x01(\t\x12\'\n\x06params\x18\x03 \x03(\x0b\x32\x17.rpcbridge.v1.Parameter\x12\x0f\n\x07returns\x18\x04 \x01(\t\x12\x0c\n\x04\x61uth\x18\x05 \x01(\x08\x12\x10\n\x08versions\x18\x06 \x03(\r\x12\x12\n\nbackground\x18\x07 \x01(\x08\x12\x10\n\x08variadic\x18\x08 \x01(\x08\x12\x18\n\x10sensitive_params\x18\t \x03(\t\"9\n\tParameter\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x10\n\x08optional\x18\x03 \x01(\x08\x32\x85\x02\n\x06Worker\x12\x43\n\x06Invoke\x12\x1b.rpcbridge.v1.InvokeRequest\x1a\x1c.rpcbridge.v1.InvokeResponse\x12[\n\x0eListProcedures\x12#.rpcbridge.v1.ListProceduresRequest\x1a$.rpcbridge.v1.ListProceduresResponse\x12Y\n\x0cInvokeStream\x12!.rpcbridge.v1.InvokeStreamRequest\x1a\".rpcbridge.v1.InvokeStreamResponse(\x01\x30\x01\x42\x81\x01\n\x0fio.rpcbridge.v1P\x01Z>github.com/rpcbridge/rpcbridge/gen/go/rpcbridge/v1;rpcbridgev1\xaa\x02\x0cRpcbridge.V1\xca\x02\x0cRpcbridge\\V1\xea\x02\rRpcbridge::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,28 +37,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STREAMEDCALL_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_INVOKEREQUEST']._serialized_start=70
   _globals['_INVOKEREQUEST']._serialized_end=246
-  _globals['_INVOKERESPONSE']._serialized_start=248
-  _globals['_INVOKERESPONSE']._serialized_end=352
-  _globals['_FAULT']._serialized_start=354
-  _globals['_FAULT']._serialized_end=441
-  _globals['_INVOKESTREAMREQUEST']._serialized_start=443
-  _globals['_INVOKESTREAMREQUEST']._serialized_end=507
-  _globals['_STREAMEDCALL']._serialized_start=510
-  _globals['_STREAMEDCALL']._serialized_end=687
-  _globals['_STREAMEDCALL_METADATAENTRY']._serialized_start=640
-  _globals['_STREAMEDCALL_METADATAENTRY']._serialized_end=687
-  _globals['_INVOKESTREAMRESPONSE']._serialized_start=689
-  _globals['_INVOKESTREAMRESPONSE']._serialized_end=758
-  _globals['_STREAMEDRESULT']._serialized_start=760
-  _globals['_STREAMEDRESULT']._serialized_end=839
-  _globals['_LISTPROCEDURESREQUEST']._serialized_start=841
-  _globals['_LISTPROCEDURESREQUEST']._serialized_end=885
-  _globals['_LISTPROCEDURESRESPONSE']._serialized_start=887
-  _globals['_LISTPROCEDURESRESPONSE']._serialized_end=956
-  _globals['_PROCEDURE']._serialized_start=959
-  _globals['_PROCEDURE']._serialized_end=1152
-  _globals['_PARAMETER']._serialized_start=1154
-  _globals['_PARAMETER']._serialized_end=1211
-  _globals['_WORKER']._serialized_start=1214
-  _globals['_WORKER']._serialized_end=1475
+  _globals['_INVOKERESPONSE']._serialized_start=249
+  _globals['_INVOKERESPONSE']._serialized_end=397
+  _globals['_EMITTEDEVENT']._serialized_start=399
+  _globals['_EMITTEDEVENT']._serialized_end=511
+  _globals['_FAULT']._serialized_start=513
+  _globals['_FAULT']._serialized_end=600
+  _globals['_INVOKESTREAMREQUEST']._serialized_start=602
+  _globals['_INVOKESTREAMREQUEST']._serialized_end=666
+  _globals['_STREAMEDCALL']._serialized_start=669
+  _globals['_STREAMEDCALL']._serialized_end=846
+  _globals['_STREAMEDCALL_METADATAENTRY']._serialized_start=799
+  _globals['_STREAMEDCALL_METADATAENTRY']._serialized_end=846
+  _globals['_INVOKESTREAMRESPONSE']._serialized_start=848
+  _globals['_INVOKESTREAMRESPONSE']._serialized_end=917
+  _globals['_STREAMEDRESULT']._serialized_start=919
+  _globals['_STREAMEDRESULT']._serialized_end=998
+  _globals['_LISTPROCEDURESREQUEST']._serialized_start=1000
+  _globals['_LISTPROCEDURESREQUEST']._serialized_end=1044
+  _globals['_LISTPROCEDURESRESPONSE']._serialized_start=1046
+  _globals['_LISTPROCEDURESRESPONSE']._serialized_end=1150
+  _globals['_HOOK']._serialized_start=1152
+  _globals['_HOOK']._serialized_end=1216
+  _globals['_PROCEDURE']._serialized_start=1219
+  _globals['_PROCEDURE']._serialized_end=1412
+  _globals['_PARAMETER']._serialized_start=1414
+  _globals['_PARAMETER']._serialized_end=1471
+  _globals['_WORKER']._serialized_start=1474
+  _globals['_WORKER']._serialized_end=1735
 # @@protoc_insertion_point(module_scope)

@@ -24,12 +24,24 @@ class InvokeRequest(_message.Message):
     def __init__(self, procedure: _Optional[str] = ..., params: _Optional[_Iterable[_Union[_value_pb2.Value, _Mapping]]] = ..., named_params: _Optional[_Iterable[_Union[_value_pb2.StructField, _Mapping]]] = ..., api_version: _Optional[int] = ..., protocol: _Optional[str] = ..., by_name: _Optional[bool] = ...) -> None: ...
 
 class InvokeResponse(_message.Message):
-    __slots__ = ("result", "fault")
+    __slots__ = ("result", "fault", "events")
     RESULT_FIELD_NUMBER: _ClassVar[int]
     FAULT_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     result: _value_pb2.Value
     fault: Fault
-    def __init__(self, result: _Optional[_Union[_value_pb2.Value, _Mapping]] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ...) -> None: ...
+    events: _containers.RepeatedCompositeFieldContainer[EmittedEvent]
+    def __init__(self, result: _Optional[_Union[_value_pb2.Value, _Mapping]] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ..., events: _Optional[_Iterable[_Union[EmittedEvent, _Mapping]]] = ...) -> None: ...
+
+class EmittedEvent(_message.Message):
+    __slots__ = ("type", "data", "timestamp")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    data: _containers.RepeatedCompositeFieldContainer[_value_pb2.StructField]
+    timestamp: _value_pb2.DateTime
+    def __init__(self, type: _Optional[str] = ..., data: _Optional[_Iterable[_Union[_value_pb2.StructField, _Mapping]]] = ..., timestamp: _Optional[_Union[_value_pb2.DateTime, _Mapping]] = ...) -> None: ...
 
 class Fault(_message.Message):
     __slots__ = ("code", "message", "data")
@@ -91,10 +103,24 @@ class ListProceduresRequest(_message.Message):
     def __init__(self, api_version: _Optional[int] = ...) -> None: ...
 
 class ListProceduresResponse(_message.Message):
-    __slots__ = ("procedures",)
+    __slots__ = ("procedures", "hooks")
     PROCEDURES_FIELD_NUMBER: _ClassVar[int]
+    HOOKS_FIELD_NUMBER: _ClassVar[int]
     procedures: _containers.RepeatedCompositeFieldContainer[Procedure]
-    def __init__(self, procedures: _Optional[_Iterable[_Union[Procedure, _Mapping]]] = ...) -> None: ...
+    hooks: _containers.RepeatedCompositeFieldContainer[Hook]
+    def __init__(self, procedures: _Optional[_Iterable[_Union[Procedure, _Mapping]]] = ..., hooks: _Optional[_Iterable[_Union[Hook, _Mapping]]] = ...) -> None: ...
+
+class Hook(_message.Message):
+    __slots__ = ("name", "fields", "help", "auth")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
+    HELP_FIELD_NUMBER: _ClassVar[int]
+    AUTH_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    fields: _containers.RepeatedScalarFieldContainer[str]
+    help: str
+    auth: bool
+    def __init__(self, name: _Optional[str] = ..., fields: _Optional[_Iterable[str]] = ..., help: _Optional[str] = ..., auth: _Optional[bool] = ...) -> None: ...
 
 class Procedure(_message.Message):
     __slots__ = ("name", "help", "params", "returns", "auth", "versions", "background", "variadic", "sensitive_params")

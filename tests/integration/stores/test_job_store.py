@@ -1,17 +1,18 @@
-"""The job and event stores on SQLite and PostgreSQL: round trips, claims, leases, failures, retention."""
+"""The job and event stores on SQLite and PostgreSQL: round trips, claims, leases, job events, retention."""
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime
 
 import pytest
 
+from bridge.events.model import JOB_FAILED, JOB_SUCCEEDED, Event
 from bridge.store.database import Database
 from bridge.store.factory import open_database
-from bridge.store.records import JOB_FAILED, Event, Job, JobFault
-from bridge.store.sql_job_stores import SqlEventStore, SqlJobStore
+from bridge.store.records import Job, JobFault
+from bridge.store.sql_event_store import SqlEventStore
+from bridge.store.sql_job_stores import SqlJobStore
 
 T0 = datetime.datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=datetime.UTC)
 LEASE = 60.0
@@ -39,13 +40,13 @@ def job(job_id: str, seconds: float = 0, **changes: object) -> Job:
 
 
 @pytest.fixture
-def jobs(db: Database) -> SqlJobStore:
-    return SqlJobStore(db)
+def events(db: Database) -> SqlEventStore:
+    return SqlEventStore(db)
 
 
 @pytest.fixture
-def events(db: Database) -> SqlEventStore:
-    return SqlEventStore(db)
+def jobs(db: Database, events: SqlEventStore) -> SqlJobStore:
+    return SqlJobStore(db, events)
 
 
 async def test_job_round_trips_exactly(jobs: SqlJobStore) -> None:
@@ -92,7 +93,7 @@ async def test_renewed_lease_keeps_the_claim_and_only_for_its_holder(jobs: SqlJo
 
 
 async def test_success_keeps_the_response(jobs: SqlJobStore, events: SqlEventStore) -> None:
-    """A finished job is succeeded, with its response and finish time, and writes no event."""
+    """A finished job is succeeded, with its response and finish time, and a job.succeeded event."""
     await jobs.add(job("job0"))
     await jobs.claim("runner-1", 1, LEASE, now=later(1))
     assert await jobs.finish("job0", "runner-1", b"\x0a\x02\x18\x05", now=later(2))
@@ -104,7 +105,12 @@ async def test_success_keeps_the_response(jobs: SqlJobStore, events: SqlEventSto
         later(2),
         None,
     )
-    assert await events.list_since(0) == []
+    [event] = await events.list_since(0)
+    assert (event.type, event.data, event.timestamp) == (
+        JOB_SUCCEEDED,
+        {"job": "job0", "procedure": "jobs.slow_add"},
+        later(2),
+    )
     assert not await jobs.finish("job0", "runner-1", b"again", now=later(3))
 
 
@@ -124,12 +130,14 @@ async def test_failure_writes_an_event_with_the_fault(jobs: SqlJobStore, events:
     [event] = await events.list_since(0)
     assert event == Event(
         id=event.id,
-        kind=JOB_FAILED,
-        created_at=later(2),
-        job_id="job0",
+        type=JOB_FAILED,
+        timestamp=later(2),
+        data={"job": "job0", "procedure": "jobs.slow_add", "code": -32603, "message": "Internal error"},
         procedure="jobs.slow_add",
-        user="alice",
-        payload={"code": -32603, "message": "Internal error"},
+        request_id="req-job0",
+        caller="alice",
+        auth=True,
+        offset=event.offset,
     )
 
 
@@ -151,7 +159,7 @@ async def test_concurrent_claims_never_share_a_job(database_url: str, jobs: SqlJ
         await jobs.add(job(f"job{index:02}", seconds=index))
     other_db = await open_database(database_url)
     try:
-        other = SqlJobStore(other_db)
+        other = SqlJobStore(other_db, SqlEventStore(other_db))
         results = await asyncio.gather(
             *(
                 store.claim(f"runner-{n}", 4, LEASE, now=later(60))
@@ -169,7 +177,7 @@ async def test_concurrent_claims_never_share_a_job(database_url: str, jobs: SqlJ
 async def test_retention_expires_stale_queued_jobs_and_purges_old_finished_ones(
     jobs: SqlJobStore, events: SqlEventStore
 ) -> None:
-    """Queued jobs past retention fail (with events); finished jobs and events past retention go."""
+    """Queued jobs past retention fail (with job.failed events); finished jobs past retention go."""
     day = 86400
     await jobs.add(job("done"))
     await jobs.add(job("stale", seconds=1))
@@ -181,37 +189,40 @@ async def test_retention_expires_stale_queued_jobs_and_purges_old_finished_ones(
     stale = await jobs.get("stale")
     assert stale is not None
     assert (stale.state, stale.fault_code, stale.response) == ("failed", -32004, b"expired")
-    assert [e.job_id for e in await events.list_since(0)] == ["stale"]
+    assert [(e.type, e.data["job"]) for e in await events.list_since(0)] == [
+        (JOB_SUCCEEDED, "done"),
+        (JOB_FAILED, "stale"),
+    ]
     assert await jobs.purge_older_than(7, now=later(10 * day)) == 1
     assert await jobs.get("done") is None
     assert await jobs.get("stale") is not None
     assert await jobs.purge_older_than(0, now=later(11 * day)) == 1
+    assert await events.purge_older_than(0, now=later(11 * day)) == 2
     assert await events.list_since(0) == []
     fresh = await jobs.get("fresh")
     assert fresh is not None and fresh.state == "queued"
 
 
-async def test_events_come_back_in_id_order_after_a_cursor(events: SqlEventStore) -> None:
-    """list_since returns events after the cursor, in id order, a page at a time."""
-    ids = [
-        await events.append(Event(kind="worker.event", created_at=later(n), payload={"n": n}))
+async def test_events_come_back_in_offset_order_after_a_cursor(events: SqlEventStore) -> None:
+    """list_since returns events after the cursor, in offset (commit) order, a page at a time."""
+    committed = [
+        e
         for n in range(5)
+        for e in await events.commit([Event("worker.event", {"n": n}, timestamp=later(n))])
     ]
-    assert ids == sorted(ids)
-    page = await events.list_since(ids[1], limit=2)
-    assert [e.payload["n"] for e in page] == [2, 3]
-    assert [dataclasses.replace(e, id=None) for e in await events.list_since(ids[3])] == [
-        Event(kind="worker.event", created_at=later(4), payload={"n": 4})
-    ]
+    offsets = [e.offset for e in committed]
+    assert offsets == sorted(offsets) and None not in offsets
+    page = await events.list_since(committed[1].offset or 0, limit=2)
+    assert [e.data["n"] for e in page] == [2, 3]
+    assert await events.list_since(committed[3].offset or 0) == [committed[4]]
+    assert await events.get(committed[0].id) == committed[0]
     with pytest.raises(ValueError, match="limit"):
         await events.list_since(0, limit=0)
 
 
-def test_jobs_and_events_validate_their_fields() -> None:
-    """A job with a naive time or an unknown state, or an event with a naive time, cannot be made."""
+def test_jobs_validate_their_fields() -> None:
+    """A job with a naive time or an unknown state cannot be made."""
     with pytest.raises(ValueError, match="timezone"):
         job("x", created_at=datetime.datetime(2024, 1, 1))
     with pytest.raises(ValueError, match="state"):
         job("x", state="paused")
-    with pytest.raises(ValueError, match="timezone"):
-        Event(kind="job.failed", created_at=datetime.datetime(2024, 1, 1))

@@ -6,7 +6,7 @@ import pytest
 from google.protobuf.descriptor import FieldDescriptor
 
 from bridge.rpc import wire
-from bridge.rpc.wire import RequestHead, WireError, read_fault_code, read_request_head
+from bridge.rpc.wire import RequestHead, WireError, has_events, read_fault_code, read_request_head
 from rpcbridge.v1 import value_pb2, worker_pb2
 
 
@@ -18,6 +18,7 @@ from rpcbridge.v1 import value_pb2, worker_pb2
         (worker_pb2.InvokeRequest, "protocol", wire.REQUEST_PROTOCOL, FieldDescriptor.TYPE_STRING),
         (worker_pb2.InvokeResponse, "fault", wire.RESPONSE_FAULT, FieldDescriptor.TYPE_MESSAGE),
         (worker_pb2.Fault, "code", wire.FAULT_CODE, FieldDescriptor.TYPE_INT32),
+        (worker_pb2.InvokeResponse, "events", wire.RESPONSE_EVENTS, FieldDescriptor.TYPE_MESSAGE),
     ],
 )
 def test_field_numbers_match_generated_descriptors(message: type, field: str, number: int, kind: int) -> None:
@@ -90,3 +91,15 @@ def test_procedure_name_must_be_utf8() -> None:
     """A procedure name that is not UTF-8 is a WireError."""
     with pytest.raises(WireError):
         read_request_head(b"\x0a\x02\xff\xfe")
+
+
+def test_has_events_sees_only_a_present_events_field() -> None:
+    """A reply with events is seen as such; results and faults without events are not, whatever they hold."""
+    event = worker_pb2.EmittedEvent(type="person.saved")
+    with_events = worker_pb2.InvokeResponse(result=value_pb2.Value(string_value="x" * 300), events=[event])
+    assert has_events(with_events.SerializeToString())
+    plain = worker_pb2.InvokeResponse(result=value_pb2.Value(string_value="\x1a" * 300))
+    assert not has_events(plain.SerializeToString())
+    faulted = worker_pb2.InvokeResponse(fault=worker_pb2.Fault(code=-1, message="m"))
+    assert not has_events(faulted.SerializeToString())
+    assert not has_events(b"")

@@ -1,0 +1,75 @@
+"""A new webhook listener from what a person typed: URL, event types, filter and owner, each checked.
+
+Shared by `rpcbridge webhooks add` and the API's `system.webhooks.add`; pure of I/O (the URL check
+does no lookup). Every refusal is an `InvalidListener` whose message is one line saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from bridge.errors import BridgeError
+from bridge.events.filters import InvalidFilter, compile_filter
+from bridge.events.model import is_event_type
+from bridge.events.webhook_signing import new_secret
+from bridge.sidecar.webhook_targets import TargetError, WebhookPolicy, check_listener_url
+from bridge.store.sql_listener_store import new_listener_id
+from bridge.store.webhook_records import Listener, ListenerSecret
+
+ALL_EVENTS = "*"
+MAX_EVENT_TYPES = 64
+
+
+class InvalidListener(BridgeError):
+    """A listener that cannot be registered; the message names the part and the problem."""
+
+
+def parse_match(text: str) -> Any:
+    """The filter spec in a `--match` argument (JSON text); InvalidListener when it does not parse."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidListener(f"the filter is not JSON: {exc}") from None
+
+
+def check_listener(
+    url: str,
+    event_types: Sequence[str],
+    match: Any,
+    owner: str,
+    policy: WebhookPolicy,
+    now: datetime.datetime,
+) -> Listener:
+    """A listener with a fresh secret, once the URL (SSRF rules), the event types and the filter pass."""
+    try:
+        check_listener_url(url, policy)
+    except TargetError as exc:
+        raise InvalidListener(f"the URL is refused: {exc.reason}") from None
+    types = tuple(dict.fromkeys(event_types)) or (ALL_EVENTS,)
+    if len(types) > MAX_EVENT_TYPES:
+        raise InvalidListener(f"a listener takes at most {MAX_EVENT_TYPES} event types")
+    for name in types:
+        if not isinstance(name, str) or (name != ALL_EVENTS and not is_event_type(name)):
+            raise InvalidListener(
+                f"{name!r} is not an event type (letters, digits and _ . : -, such as person.saved, or *)"
+            )
+    if ALL_EVENTS in types and len(types) > 1:
+        raise InvalidListener("'*' already takes every event type; name no others with it")
+    try:
+        compiled = compile_filter({} if match is None else match)
+    except InvalidFilter as exc:
+        raise InvalidListener(f"the filter is refused: {exc}") from None
+    if not owner:
+        raise InvalidListener("a listener needs an owner")
+    return Listener(
+        id=new_listener_id(),
+        url=url,
+        event_types=types,
+        filter=compiled.spec,
+        owner=owner,
+        secrets=(ListenerSecret(new_secret()),),
+        created_at=now,
+    )
