@@ -12,6 +12,7 @@ from pathlib import Path
 from bridge.admin.console import AdminConsole
 from bridge.admin.site import create_admin_app, start_admin_site
 from bridge.auth.verifier import Verifier
+from bridge.events.webhook_signing import new_secret
 from bridge.readiness import announce
 from bridge.rpc.proxy_server import serve_proxy
 from bridge.settings import Settings
@@ -23,12 +24,16 @@ from bridge.sidecar.interception import Interceptor
 from bridge.sidecar.job_retention import purge_jobs_forever
 from bridge.sidecar.job_runner import JobRunner
 from bridge.sidecar.jobs import JOB_CODEC, BackgroundJobs
+from bridge.sidecar.mail_sender import MailServer, sync_admin_mail_listener
 from bridge.sidecar.metrics import SidecarMetrics
 from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
 from bridge.sidecar.retention import purge_forever
 from bridge.sidecar.service import SidecarService, forward_to_worker
+from bridge.sidecar.webhook_api import WebhookApi
+from bridge.sidecar.webhook_targets import WebhookPolicy
 from bridge.sidecar.worker_pool import WorkerPool
 from bridge.store.call_log_writer import CallLogWriter
+from bridge.store.database import utc_now
 from bridge.store.factory import open_stores
 from bridge.store.records import CallRecord
 
@@ -45,9 +50,13 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         settings.stream_calls,
     )
     metrics = SidecarMetrics()
+    policy = WebhookPolicy.from_settings(settings.webhook_allow_http, settings.webhook_allow_networks)
+    # Checked now, so a bad smtp_url or smtp_from stops the start rather than the first mail.
+    MailServer.from_settings(settings.smtp_url, settings.smtp_from)
     async with contextlib.AsyncExitStack() as stack:
         stores = await open_stores(settings, on_events=metrics.events_committed)
         stack.push_async_callback(stores.close)
+        await sync_admin_mail_listener(stores.listeners, settings.admin_emails, new_secret(), utc_now())
         writer = CallLogWriter(stores.call_log)
         await writer.start()
         stack.push_async_callback(writer.aclose)
@@ -77,6 +86,15 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             AuthenticateCalls(verifier, catalogue.describe, metrics.auth_failed),
             BackgroundJobs(
                 stores.jobs, catalogue.describe, verifier, JOB_CODEC, runner.wake, metrics.auth_failed
+            ),
+            WebhookApi(
+                stores.listeners,
+                verifier,
+                policy,
+                JOB_CODEC.decode_call,
+                JOB_CODEC.encode_outcome,
+                metrics.auth_failed,
+                allow_mailto=settings.webhook_allow_mailto,
             ),
         ]
         purging = asyncio.create_task(purge_forever(stores.call_log, settings.log_retention_days))
