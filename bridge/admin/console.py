@@ -5,11 +5,29 @@ Imports only the store seams and procedure descriptors; no aiohttp, no grpc.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bridge.procedures import ProcedureInfo
-from bridge.store.interfaces import AdminStore, CallLogStore, UserStore
+from bridge.store.interfaces import AdminStore, CallLogStore, EventStore, ListenerStore, UserStore
+from bridge.store.webhook_records import Listener
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookConsole:
+    """What the listener, delivery and event pages need; the sidecar builds it (the admin layer is below it).
+
+    Args:
+        check: a new listener from (url, event types, filter, owner) with a fresh secret, checked as
+            `rpcbridge webhooks add` checks it; raises ValueError whose message says what is refused.
+        secret_overlap: seconds a rotated-out secret keeps signing (`webhook_secret_overlap`).
+    """
+
+    listeners: ListenerStore
+    events: EventStore
+    check: Callable[[str, Sequence[str], Any, str], Listener]
+    secret_overlap: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +41,7 @@ class AdminConsole:
         session_key: the key that signs session cookies; None means a random key per process,
             so a restart logs every admin out. Give one (32 random bytes) to share sessions
             between sidecars.
+        webhooks: the webhook listeners, deliveries and events pages' needs; None leaves them out.
     """
 
     users: UserStore
@@ -31,3 +50,4 @@ class AdminConsole:
     workers: Callable[[], dict[str, list[str]]]
     describe: Callable[[str], ProcedureInfo | None]
     session_key: bytes | None = None
+    webhooks: WebhookConsole | None = None

@@ -24,8 +24,11 @@ ALL_EVENTS = "*"
 MAX_EVENT_TYPES = 64
 
 
-class InvalidListener(BridgeError):
-    """A listener that cannot be registered; the message names the part and the problem."""
+class InvalidListener(BridgeError, ValueError):
+    """A listener that cannot be registered; the message names the part and the problem.
+
+    Also a ValueError, which is what the admin console (a layer below the sidecar) catches.
+    """
 
 
 def parse_match(text: str) -> Any:

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from bridge.admin.console import AdminConsole
+from bridge.admin.console import AdminConsole, WebhookConsole
 from bridge.admin.site import create_admin_app, start_admin_site
 from bridge.auth.verifier import Verifier
 from bridge.events.webhook_signing import new_secret
@@ -24,6 +24,7 @@ from bridge.sidecar.interception import Interceptor
 from bridge.sidecar.job_retention import purge_jobs_forever
 from bridge.sidecar.job_runner import JobRunner
 from bridge.sidecar.jobs import JOB_CODEC, BackgroundJobs
+from bridge.sidecar.listener_input import check_listener
 from bridge.sidecar.mail_sender import MailServer, sync_admin_mail_listener
 from bridge.sidecar.metrics import SidecarMetrics
 from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
@@ -122,6 +123,14 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             admin=stores.admin,
             workers=catalogue.workers,
             describe=catalogue.describe,
+            webhooks=WebhookConsole(
+                listeners=stores.listeners,
+                events=stores.events,
+                check=lambda url, events, match, owner: check_listener(
+                    url, events, match, owner, policy, utc_now()
+                ),
+                secret_overlap=settings.webhook_secret_overlap,
+            ),
         )
         admin_app = create_admin_app(metrics.registry, console)
         admin = await start_admin_site(admin_app, settings.admin_host, settings.admin_port)

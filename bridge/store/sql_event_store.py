@@ -164,6 +164,17 @@ class SqlEventStore:
             )
         return [self.event_from_row(row) for row in rows]
 
+    async def list_recent(self, limit: int = 100) -> list[Event]:
+        """The newest `limit` events, newest first (the admin console's recent events)."""
+        if not 1 <= limit <= MAX_EVENTS_PAGE:
+            raise ValueError(f"limit must be 1..{MAX_EVENTS_PAGE}")
+        async with self._db.session() as session:
+            rows = await session.fetch(
+                f"SELECT seq, {_EVENT_COLUMNS} FROM events ORDER BY seq DESC LIMIT $1",  # noqa: S608
+                limit,
+            )
+        return [self.event_from_row(row) for row in rows]
+
     async def get(self, event_id: str) -> Event | None:
         """The event with this `evt_` id, or None."""
         async with self._db.session() as session:
