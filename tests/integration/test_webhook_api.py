@@ -10,6 +10,7 @@ import pytest
 
 from bridge.auth.signing import auth_params
 from bridge.faults import (
+    FORBIDDEN,
     INVALID_LISTENER,
     INVALID_PARAMS,
     UNAUTHENTICATED,
@@ -25,10 +26,12 @@ URL = "https://hooks.example.com/people"
 
 @pytest.fixture(scope="module")
 def api_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployment, dict[str, str]]]:
-    """The example worker behind a bridge with users alice and bob (no mailto: for API users)."""
+    """The example worker behind a bridge with users alice, bob, and carol and dave with scopes."""
     scratch = tmp_path_factory.mktemp("webhook-api")
     with deployment([EXAMPLE_WORKER], scratch=scratch) as running:
         keys = {name: rpcbridge(scratch / "data", "users", "add", name) for name in ("alice", "bob")}
+        keys["carol"] = rpcbridge(scratch / "data", "users", "add", "carol", "--scope", "people.*")
+        keys["dave"] = rpcbridge(scratch / "data", "users", "add", "dave", "--scope", "system.webhooks.*")
         yield running, keys
 
 
@@ -124,6 +127,13 @@ def test_authentication_and_arity_are_checked(api_bridge: tuple[Deployment, dict
     assert error_code(call(bridge, keys, None, "system.webhooks.add", URL, ["*"], {})) == UNAUTHENTICATED
     assert error_code(call(bridge, keys, "alice", "system.webhooks.remove")) == INVALID_PARAMS
     assert error_code(call(bridge, keys, "alice", "system.webhooks.list", "extra")) == INVALID_PARAMS
+
+
+def test_scopes_apply_to_the_webhook_procedures(api_bridge: tuple[Deployment, dict[str, str]]) -> None:
+    """A user whose scopes do not allow system.webhooks.* gets -32002; one whose scopes do may use them."""
+    bridge, keys = api_bridge
+    assert error_code(call(bridge, keys, "carol", "system.webhooks.list")) == FORBIDDEN
+    assert call(bridge, keys, "dave", "system.webhooks.list")["result"] == []
 
 
 def test_listed_described_and_usable_over_xml_rpc(api_bridge: tuple[Deployment, dict[str, str]]) -> None:
