@@ -15,6 +15,7 @@ import re
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -85,36 +86,37 @@ def save_person(url: str, name: str, city: str) -> None:
     )
 
 
-def run_readme(data_dir: Path, url: str) -> tuple[str, Receiver]:
-    """Steps 2 to 4 of the README against a running `up`: the listener's id, the running receiver."""
-    port = free_port()
-    hook = f"http://127.0.0.1:{port}/hook"
-    added = json.loads(
-        rpcbridge(data_dir, "webhooks", "add", hook, "--event", "person.saved", "--match", FILTER, "--json")
-    )
-    receiver = Receiver(added["secret"], port)
-    assert receiver.url == hook
-    save_person(url, "Jo", "Berlin")
-    save_person(url, "Ann", "Oslo")
-    return str(added["id"]), receiver
-
-
-def test_readme_commands_make_one_filtered_delivery_that_the_receiver_verifies(tmp_path: Path) -> None:
-    """up, add with a filter, two calls: one delivery (Jo); its attempt reaches the receiver, verified."""
+def run_readme(tmp_path: Path, then: Callable[[Path, str], None]) -> list[dict[str, Any]]:
+    """Steps 1 to 4 of the README, then `then(data_dir, listener_id)`; the events the receiver verified."""
     data_dir = tmp_path / "data"
     up = start_up(["--config", str(CONFIG), "--worker", EXAMPLE_WORKER], data_dir)
     try:
-        listener_id, receiver = run_readme(data_dir, up.url)
+        port = free_port()
+        hook = f"http://127.0.0.1:{port}/hook"
+        step_2 = ["webhooks", "add", hook, "--event", "person.saved", "--match", FILTER, "--json"]
+        added = json.loads(rpcbridge(data_dir, *step_2))
+        receiver = Receiver(added["secret"], port)
         try:
-            deliveries = rpcbridge(data_dir, "webhooks", "deliveries", listener_id).splitlines()
-            assert len(deliveries) == 1 and "person.saved" in deliveries[0]  # Ann did not match
-            result = asyncio.run(_attempt_first_delivery(data_dir, listener_id))
-            assert result == 204
+            assert receiver.url == hook
+            save_person(up.url, "Jo", "Berlin")
+            save_person(up.url, "Ann", "Oslo")
+            then(data_dir, added["id"])
         finally:
             events = receiver.stop()
     finally:
         up.stop()
-    (event,) = events
+    return events
+
+
+def test_readme_commands_make_one_filtered_delivery_that_the_receiver_verifies(tmp_path: Path) -> None:
+    """up, add with a filter, two calls: one delivery (Jo); its attempt reaches the receiver, verified."""
+
+    def attempt_it(data_dir: Path, listener_id: str) -> None:
+        deliveries = rpcbridge(data_dir, "webhooks", "deliveries", listener_id).splitlines()
+        assert len(deliveries) == 1 and "person.saved" in deliveries[0]  # Ann did not match
+        assert asyncio.run(_attempt_first_delivery(data_dir, listener_id)) == 204
+
+    (event,) = run_readme(tmp_path, attempt_it)
     assert event["type"] == "person.saved"
     assert event["data"] == {"name": "Jo", "address": {"city": "Berlin"}}  # the secret never left
 
@@ -141,17 +143,10 @@ async def _attempt_first_delivery(data_dir: Path, listener_id: str) -> int | Non
 )
 def test_readme_walk_through_delivers_by_itself(tmp_path: Path) -> None:
     """The README exactly: the sidecar delivers Jo's event, signed; the receiver verifies it."""
-    data_dir = tmp_path / "data"
-    up = start_up(["--config", str(CONFIG), "--worker", EXAMPLE_WORKER], data_dir)
-    try:
-        listener_id, receiver = run_readme(data_dir, up.url)
-        try:
-            wait_until(
-                lambda: "delivered" in rpcbridge(data_dir, "webhooks", "deliveries", listener_id), timeout=30
-            )
-        finally:
-            events = receiver.stop()
-    finally:
-        up.stop()
-    (event,) = events
+
+    def wait_for_it(data_dir: Path, listener_id: str) -> None:
+        deliveries = lambda: rpcbridge(data_dir, "webhooks", "deliveries", listener_id)  # noqa: E731
+        wait_until(lambda: "delivered" in deliveries(), timeout=30)
+
+    (event,) = run_readme(tmp_path, wait_for_it)
     assert event["data"] == {"name": "Jo", "address": {"city": "Berlin"}}
