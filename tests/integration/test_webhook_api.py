@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import xmlrpc.client
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from bridge.auth.signing import auth_params
+from bridge.auth.signing import auth_params, authorization_header
 from bridge.faults import (
     FORBIDDEN,
     INVALID_LISTENER,
@@ -18,7 +19,7 @@ from bridge.faults import (
     UNKNOWN_LISTENER,
 )
 from bridge.testing import Deployment, deployment
-from tests.integration.conftest import EXAMPLE_WORKER, json_rpc
+from tests.integration.conftest import EXAMPLE_WORKER, json_rpc, post
 from tests.integration.test_authentication import rpcbridge
 
 URL = "https://hooks.example.com/people"
@@ -150,3 +151,18 @@ def test_listed_described_and_usable_over_xml_rpc(api_bridge: tuple[Deployment, 
             proxy.system.webhooks.remove(*auth_params("alice", keys["alice"]), added["id"])
         assert refused.value.faultCode == UNKNOWN_LISTENER
         assert proxy.system.webhooks.remove(*auth_params("bob", keys["bob"]), added["id"]) is True
+
+
+def test_header_authentication_and_named_params(api_bridge: tuple[Deployment, dict[str, str]]) -> None:
+    """With the Authorization header, JSON-RPC may name the params; match may be left out."""
+    bridge, keys = api_bridge
+    named = {"url": URL, "events": []}
+    payload = {"jsonrpc": "2.0", "method": "system.webhooks.add", "params": named, "id": 7}
+    body = json.dumps(payload).encode()
+    header = authorization_header("bob", keys["bob"], "POST", "/rpc", body)
+    status, _, raw = post(bridge.url + "/rpc", body, "application/json", {"Authorization": header})
+    added = json.loads(raw)["result"]
+    assert status == 200 and added["id"].startswith("lst_")
+    (listed,) = call(bridge, keys, "bob", "system.webhooks.list")["result"]
+    assert listed["events"] == ["*"] and listed["match"] == {}
+    assert call(bridge, keys, "bob", "system.webhooks.remove", added["id"])["result"] is True
