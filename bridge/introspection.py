@@ -43,6 +43,8 @@ WEBHOOK_METHODS: Final = frozenset(
     {WEBHOOKS_ADD, WEBHOOKS_LIST, WEBHOOKS_REMOVE, WEBHOOKS_DELIVERIES, WEBHOOKS_REDELIVER}
 )
 SIDECAR_METHODS: Final = JOB_METHODS | WEBHOOK_METHODS | {LIST_EVENTS}
+# Their answer holds a secret shown once (a listener's whsec_...): the call log never keeps it.
+SECRET_RESULTS: Final = frozenset({WEBHOOKS_ADD})
 
 # name -> (help, signatures), signatures as `system.methodSignature` returns them.
 _SYSTEM_DESCRIPTIONS: Final[Mapping[str, tuple[str, list[list[str]]]]] = {

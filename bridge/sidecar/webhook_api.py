@@ -13,10 +13,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from bridge import metadata
-from bridge.auth.failures import AuthFailure, Reason
-from bridge.auth.signing import credentials_from_params
+from bridge.auth.failures import AuthFailure
 from bridge.auth.verifier import Verifier
-from bridge.calls import Call, Credentials, Outcome, Success
+from bridge.calls import Call, Outcome, Success
 from bridge.errors import Fault, Status
 from bridge.faults import INVALID_LISTENER, INVALID_PARAMS, UNKNOWN_DELIVERY, UNKNOWN_LISTENER, fault
 from bridge.introspection import (
@@ -27,7 +26,7 @@ from bridge.introspection import (
     WEBHOOKS_REDELIVER,
     WEBHOOKS_REMOVE,
 )
-from bridge.sidecar.authentication import AUTH_PARAM_COUNT, credentials_from_metadata
+from bridge.sidecar.authentication import credentials_from_metadata, lift_credentials
 from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
 from bridge.sidecar.listener_input import InvalidListener, check_listener
 from bridge.sidecar.webhook_targets import WebhookPolicy
@@ -92,14 +91,12 @@ def describe_delivery(delivery: Delivery, attempts: Sequence[Attempt]) -> dict[s
     }
 
 
-def split_arguments(call: Call, received: Mapping[str, str]) -> tuple[list[Any], Credentials | None]:
-    """The procedure's own arguments and the credentials: from metadata, or the four leading params.
+def arguments_of(call: Call) -> list[Any]:
+    """The procedure's own arguments, positional or by the positional names (`{"url": ..., ...}`).
 
-    Named arguments use the positional names (`{"url": ..., "events": ..., "match": ...}`). Raises
-    ValueError for a wrong count or unknown names, AuthFailure for malformed auth params.
+    Raises ValueError for a wrong count or unknown names; `add` may leave out its filter.
     """
     names = _PARAMS[call.procedure]
-    creds = credentials_from_metadata(received)
     if call.named is not None:
         unknown = set(call.named) - set(names)
         if unknown:
@@ -107,13 +104,10 @@ def split_arguments(call: Call, received: Mapping[str, str]) -> tuple[list[Any],
         arguments = [call.named[name] for name in names if name in call.named]
     else:
         arguments = list(call.params)
-        if creds is None and len(arguments) >= AUTH_PARAM_COUNT:
-            creds, rest = credentials_from_params(arguments)
-            arguments = list(rest)
     least = len(names) - 1 if call.procedure == WEBHOOKS_ADD else len(names)
     if not least <= len(arguments) <= len(names):
         raise ValueError(f"{call.procedure} takes ({', '.join(names)}) after authentication")
-    return arguments, creds
+    return arguments
 
 
 class WebhookApi:
@@ -153,17 +147,13 @@ class WebhookApi:
         """Answer `system.webhooks.*` here; everything else proceeds."""
         if call.procedure not in WEBHOOK_METHODS:
             return await proceed(call)
-        try:
-            arguments, creds = split_arguments(self._decode_call(call.request), call.metadata)
-        except AuthFailure as failure:
-            self._on_auth_failure(failure)
-            return ProxyReply.failure(failure.status, failure.message, answered=call)
-        except ValueError as exc:
-            return self._reply(call, fault(INVALID_PARAMS, data=str(exc)))
         if call.caller is None:
+            # Not in the catalogue, so AuthenticateCalls left these to us: verify, and take the
+            # auth params out, so the call log never shows them.
             try:
+                creds = credentials_from_metadata(call.metadata)
                 if creds is None:
-                    raise AuthFailure(Reason.MALFORMED, f"{call.procedure} needs authentication")
+                    creds, call = lift_credentials(call)
                 user = await self._verifier.verify(
                     creds, call.procedure, call.metadata.get(metadata.HTTP_SCOPE, "")
                 )
@@ -171,6 +161,10 @@ class WebhookApi:
                 self._on_auth_failure(failure)
                 return ProxyReply.failure(failure.status, failure.message, answered=call)
             call = dataclasses.replace(call, caller=user.username)
+        try:
+            arguments = arguments_of(self._decode_call(call.request))
+        except ValueError as exc:
+            return self._reply(call, fault(INVALID_PARAMS, data=str(exc)))
         assert call.caller is not None  # set by AuthenticateCalls, or just above
         try:
             outcome = await self._answer(call.procedure, arguments, call.caller)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import xmlrpc.client
 from collections.abc import Iterator
@@ -18,7 +19,10 @@ from bridge.faults import (
     UNKNOWN_DELIVERY,
     UNKNOWN_LISTENER,
 )
-from bridge.testing import Deployment, deployment
+from bridge.settings import Settings, load_settings
+from bridge.store.factory import open_stores
+from bridge.store.records import REDACTED, CallFilter, CallRecord
+from bridge.testing import Deployment, deployment, wait_until
 from tests.integration.conftest import EXAMPLE_WORKER, json_rpc, post
 from tests.integration.test_authentication import rpcbridge
 
@@ -29,7 +33,8 @@ URL = "https://hooks.example.com/people"
 def api_bridge(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deployment, dict[str, str]]]:
     """The example worker behind a bridge with users alice, bob, and carol and dave with scopes."""
     scratch = tmp_path_factory.mktemp("webhook-api")
-    with deployment([EXAMPLE_WORKER], scratch=scratch) as running:
+    # Arguments and results in the call log, to show that no auth param or secret is kept there.
+    with deployment([EXAMPLE_WORKER], env={"RPCBRIDGE_LOG_ARGUMENTS": "true"}, scratch=scratch) as running:
         keys = {name: rpcbridge(scratch / "data", "users", "add", name) for name in ("alice", "bob")}
         keys["carol"] = rpcbridge(scratch / "data", "users", "add", "carol", "--scope", "people.*")
         keys["dave"] = rpcbridge(scratch / "data", "users", "add", "dave", "--scope", "system.webhooks.*")
@@ -166,3 +171,36 @@ def test_header_authentication_and_named_params(api_bridge: tuple[Deployment, di
     (listed,) = call(bridge, keys, "bob", "system.webhooks.list")["result"]
     assert listed["events"] == ["*"] and listed["match"] == {}
     assert call(bridge, keys, "bob", "system.webhooks.remove", added["id"])["result"] is True
+
+
+def test_call_log_keeps_neither_auth_params_nor_the_secret(
+    api_bridge: tuple[Deployment, dict[str, str]],
+) -> None:
+    """With log_arguments on, add is logged with its caller and own arguments; the secret is redacted."""
+    bridge, keys = api_bridge
+    auth = auth_params("alice", keys["alice"])
+    added = call_with(bridge, "system.webhooks.add", [*auth, URL, ["person.saved"], {}])["result"]
+    call(bridge, keys, "alice", "system.webhooks.remove", added["id"])
+    settings = load_settings(flags={"data_dir": bridge.scratch / "data"}, environ={})
+
+    def logged() -> list[CallRecord]:
+        return list(asyncio.run(_calls(settings, "system.webhooks.add")))
+
+    wait_until(lambda: any(record.user == "alice" for record in logged()))
+    record = next(record for record in logged() if record.user == "alice")
+    assert record.arguments is not None and URL in record.arguments
+    assert auth[0] not in record.arguments and auth[3] not in record.arguments  # nonce, signature
+    assert record.result == REDACTED and added["secret"] not in repr(record)
+
+
+def call_with(bridge: Deployment, method: str, params: list[Any]) -> Any:
+    _, answer = json_rpc(bridge.url + "/rpc", {"jsonrpc": "2.0", "method": method, "params": params, "id": 1})
+    return answer
+
+
+async def _calls(settings: Settings, procedure: str) -> tuple[CallRecord, ...]:
+    stores = await open_stores(settings)
+    try:
+        return (await stores.call_log.query(CallFilter(procedure=procedure))).records
+    finally:
+        await stores.close()
