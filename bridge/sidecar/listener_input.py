@@ -12,12 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from bridge.errors import BridgeError
-from bridge.events.filters import InvalidFilter, compile_filter
 from bridge.events.model import is_event_type
 from bridge.events.webhook_signing import new_secret
 from bridge.sidecar.mail_sender import MAILTO, InvalidMailto, is_mailto, parse_mailto
 from bridge.sidecar.webhook_targets import TargetError, WebhookPolicy, check_listener_url
-from bridge.store.sql_listener_store import new_listener_id
 from bridge.store.webhook_records import Listener, ListenerSecret
 
 ALL_EVENTS = "*"
@@ -66,6 +64,11 @@ def check_listener(
             )
     if ALL_EVENTS in types and len(types) > 1:
         raise InvalidListener("'*' already takes every event type; name no others with it")
+    # Imported here: they need google-re2 and cryptography (server packages), and the CLI imports
+    # this module in a light install too, where `rpcbridge --version` must still run.
+    from bridge.events.filters import InvalidFilter, compile_filter
+    from bridge.store.sql_listener_store import new_listener_id
+
     try:
         compiled = compile_filter({} if match is None else match)
     except InvalidFilter as exc:
