@@ -20,9 +20,7 @@ def test_deliveries_answer_lists_every_attempt_with_status_or_error() -> None:
         state="pending", attempts=2, created_at=T0, next_attempt_at=T0 + datetime.timedelta(minutes=5),
     )  # fmt: skip
     attempts = [
-        Attempt(
-            delivery_id="dlv_1", attempted_at=T0, status=None, error="connection refused", duration_ms=3.2
-        ),
+        Attempt(delivery_id="dlv_1", attempted_at=T0, status=None, error="refused", duration_ms=3.2),
         Attempt(
             delivery_id="dlv_1", attempted_at=T0, status=503, error=None, duration_ms=40.0, excerpt="busy"
         ),
