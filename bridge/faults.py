@@ -33,6 +33,11 @@ VALUE_NOT_REPRESENTABLE: Final = -32007
 # Background jobs (docs/jobs.md): the job exists but has no result yet; no such job (for this caller).
 JOB_NOT_FINISHED: Final = -32008
 UNKNOWN_JOB: Final = -32009
+# Webhook listeners (docs/events.md, system.webhooks.*): input refused at registration; no such
+# listener or delivery (for this caller: another user's is answered exactly like a missing one).
+INVALID_LISTENER: Final = -32010
+UNKNOWN_LISTENER: Final = -32011
+UNKNOWN_DELIVERY: Final = -32012
 
 # JSON-RPC 2.0 section 5.1 gives these messages; XML-RPC faults use the same words.
 STANDARD_MESSAGES: Final[Mapping[int, str]] = {
@@ -50,6 +55,9 @@ STANDARD_MESSAGES: Final[Mapping[int, str]] = {
     VALUE_NOT_REPRESENTABLE: "Value not representable",
     JOB_NOT_FINISHED: "Job not finished",
     UNKNOWN_JOB: "Unknown job",
+    INVALID_LISTENER: "Invalid listener",
+    UNKNOWN_LISTENER: "Unknown listener",
+    UNKNOWN_DELIVERY: "Unknown delivery",
 }
 
 # The one table from gRPC status (transport, deadline, auth, routing) to fault code.
@@ -82,6 +90,9 @@ FAULT_CODE_TO_HTTP: Final[Mapping[int, int]] = {
     VALUE_NOT_REPRESENTABLE: 400,
     JOB_NOT_FINISHED: 409,
     UNKNOWN_JOB: 404,
+    INVALID_LISTENER: 400,
+    UNKNOWN_LISTENER: 404,
+    UNKNOWN_DELIVERY: 404,
 }
 
 

@@ -5,7 +5,8 @@ Pure: imports only the neutral vocabulary (no aiohttp, no grpc, no I/O). Impleme
 introspection spec (http://xmlrpc-c.sourceforge.net/introspection.html) and
 `system.getCapabilities` (http://xmlrpc-epi.sourceforge.net/specs/rfc.system.getCapabilities.php).
 It also lists and describes `system.jobStatus`, `system.jobResult` (docs/jobs.md) and
-`system.listEvents` (docs/events.md), which the sidecar answers, so the frontend forwards them.
+`system.listEvents` and `system.webhooks.*` (docs/events.md), which the sidecar answers, so the
+frontend forwards them.
 """
 
 from __future__ import annotations
@@ -26,13 +27,24 @@ MULTICALL: Final = "system.multicall"
 JOB_STATUS: Final = "system.jobStatus"
 JOB_RESULT: Final = "system.jobResult"
 LIST_EVENTS: Final = "system.listEvents"
+WEBHOOKS_ADD: Final = "system.webhooks.add"
+WEBHOOKS_LIST: Final = "system.webhooks.list"
+WEBHOOKS_REMOVE: Final = "system.webhooks.remove"
+WEBHOOKS_DELIVERIES: Final = "system.webhooks.deliveries"
+WEBHOOKS_REDELIVER: Final = "system.webhooks.redeliver"
 
 # Answered here; system.multicall is not (the XML-RPC frontend runs it), but it is described here.
 INTROSPECTION_METHODS: Final = frozenset({LIST_METHODS, METHOD_HELP, METHOD_SIGNATURE, GET_CAPABILITIES})
 # Answered by the sidecar, which keeps the jobs; listed and described here, never answered here.
 JOB_METHODS: Final = frozenset({JOB_STATUS, JOB_RESULT})
 # Answered by the sidecar from the hooks workers declare (docs/events.md); never answered here.
-SIDECAR_METHODS: Final = JOB_METHODS | {LIST_EVENTS}
+# An API user's own webhook listeners (docs/events.md); answered by the sidecar, which keeps them.
+WEBHOOK_METHODS: Final = frozenset(
+    {WEBHOOKS_ADD, WEBHOOKS_LIST, WEBHOOKS_REMOVE, WEBHOOKS_DELIVERIES, WEBHOOKS_REDELIVER}
+)
+SIDECAR_METHODS: Final = JOB_METHODS | WEBHOOK_METHODS | {LIST_EVENTS}
+# Their answer holds a secret shown once (a listener's whsec_...): the call log never keeps it.
+SECRET_RESULTS: Final = frozenset({WEBHOOKS_ADD})
 
 # name -> (help, signatures), signatures as `system.methodSignature` returns them.
 _SYSTEM_DESCRIPTIONS: Final[Mapping[str, tuple[str, list[list[str]]]]] = {
@@ -73,6 +85,33 @@ _SYSTEM_DESCRIPTIONS: Final[Mapping[str, tuple[str, list[list[str]]]]] = {
         "fields (the data fields it may carry), help, and auth (true when only authenticated "
         "subscribers receive it).",
         [["array"]],
+    ),
+    WEBHOOKS_ADD: (
+        "Add a webhook listener of your own: add(url, events, match) with an https URL, an array of "
+        'event types (or ["*"]) and a filter struct (may be empty); returns a struct with id and '
+        "secret (whsec_..., shown only this once). Authentication required; fault -32010 when refused.",
+        [["struct", "string", "array", "struct"]],
+    ),
+    WEBHOOKS_LIST: (
+        "Return your webhook listeners: one struct each with id, url, events, match, enabled, "
+        "disabled_reason, failing_since and created. Authentication required.",
+        [["array"]],
+    ),
+    WEBHOOKS_REMOVE: (
+        "Delete one of your webhook listeners and its delivery log; returns true. Fault -32011 for an "
+        "unknown id. Authentication required.",
+        [["boolean", "string"]],
+    ),
+    WEBHOOKS_DELIVERIES: (
+        "Return the newest deliveries (up to 100) of one of your listeners, newest first, each with "
+        "id, event, type, state, created, finished, next_attempt and attempts (every attempt with "
+        "time, status or error, duration_ms and excerpt). Authentication required.",
+        [["array", "string"]],
+    ),
+    WEBHOOKS_REDELIVER: (
+        "Queue one delivery of your listeners again, due now, with the same webhook-id; returns true. "
+        "Fault -32012 for an unknown id. Authentication required.",
+        [["boolean", "string"]],
     ),
 }
 

@@ -143,6 +143,13 @@ class Settings:
     webhook_secret_overlap: float = 86400.0
     webhook_concurrency: int = 16
     webhook_concurrency_per_listener: int = 2
+    # Mail listeners (docs/events.md, "E-mail"): the SMTP server (smtp://user:pass@host:587?starttls=true
+    # or smtps://host:465), the From address, whether API users may add mailto: listeners (the
+    # operator always may), and the addresses that get one job.failed listener, owner admin.
+    smtp_url: str = ""
+    smtp_from: str = "rpcbridge@localhost"
+    webhook_allow_mailto: bool = False
+    admin_emails: tuple[str, ...] = ()
     # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
     legacy_methods: tuple[str, ...] = ()
     # "text" (one `key=value` line per record) or "json" (one JSON object per line).
@@ -269,7 +276,7 @@ class Settings:
 
 
 _SECRETS = frozenset({"worker_secret", "key_encryption_key", "admin_session_key"})
-_URLS = frozenset({"database_url", "redis_url"})
+_URLS = frozenset({"database_url", "redis_url", "smtp_url"})
 
 
 def _masked(name: str, value: Any) -> Any:

@@ -12,6 +12,7 @@ import datetime
 import json
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from bridge.errors import ConfigError
 from bridge.events.webhook_signing import new_secret
@@ -19,9 +20,11 @@ from bridge.settings import Settings
 from bridge.sidecar.listener_input import InvalidListener, check_listener, parse_match
 from bridge.sidecar.webhook_targets import WebhookPolicy
 from bridge.store.database import utc_now
-from bridge.store.factory import Stores, open_stores
 from bridge.store.interfaces import StoreError
 from bridge.store.webhook_records import ADMIN_OWNER, Listener
+
+if TYPE_CHECKING:
+    from bridge.store.factory import Stores
 
 
 def add_webhook_commands(
@@ -88,6 +91,8 @@ async def run_webhook_command(
     settings: Settings, args: argparse.Namespace, say: Callable[[str], None] = print
 ) -> int:
     """Carry out one `webhooks` action; returns the exit status (2 for refused input, as other commands)."""
+    from bridge.store.factory import open_stores  # server packages: not for `rpcbridge --version`
+
     policy = WebhookPolicy.from_settings(settings.webhook_allow_http, settings.webhook_allow_networks)
     stores = await open_stores(settings)
     try:

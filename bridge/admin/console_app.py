@@ -15,6 +15,7 @@ from bridge.admin.login_throttle import LoginThrottle, in_process
 from bridge.admin.rendering import STYLESHEET_PATH, PageRenderer
 from bridge.admin.sessions import SessionSigner
 from bridge.admin.user_pages import UserPages
+from bridge.admin.webhook_pages import DELIVERIES_PATH, EVENTS_PATH, WEBHOOKS_PATH, WebhookPages
 
 CONSOLE: Final = web.AppKey("admin_console", AdminConsole)
 SIGNER: Final = web.AppKey("admin_session_signer", SessionSigner)
@@ -29,7 +30,7 @@ async def _home(request: web.Request) -> web.Response:
 def install_console(app: web.Application, console: AdminConsole) -> None:
     """Add the console's routes and its access guard to `app` (which must not be frozen yet)."""
     signer = SessionSigner(console.session_key)
-    renderer = PageRenderer(signer)
+    renderer = PageRenderer(signer, webhooks=console.webhooks is not None)
     app[CONSOLE] = console
     app[SIGNER] = signer
     app.middlewares.append(access_guard(signer, console.admin, renderer))
@@ -54,3 +55,15 @@ def install_console(app: web.Application, console: AdminConsole) -> None:
     router.add_post("/users/{name}/rotate-key", users.rotate_key)
     router.add_post("/users/{name}/revoke-old-keys", users.revoke_older_keys)
     router.add_get("/procedures", catalogue.show)
+    if console.webhooks is not None:
+        webhooks = WebhookPages(console, console.webhooks, renderer)
+        router.add_get(WEBHOOKS_PATH, webhooks.list_listeners)
+        router.add_post(WEBHOOKS_PATH, webhooks.add_listener)
+        router.add_post(WEBHOOKS_PATH + "/{listener_id}/enable", webhooks.enable_listener)
+        router.add_post(WEBHOOKS_PATH + "/{listener_id}/disable", webhooks.disable_listener)
+        router.add_post(WEBHOOKS_PATH + "/{listener_id}/rotate-secret", webhooks.rotate_secret)
+        router.add_post(WEBHOOKS_PATH + "/{listener_id}/delete", webhooks.remove_listener)
+        router.add_get(WEBHOOKS_PATH + "/{listener_id}/deliveries", webhooks.listener_deliveries)
+        router.add_get(DELIVERIES_PATH, webhooks.recent_deliveries)
+        router.add_post(DELIVERIES_PATH + "/{delivery_id}/redeliver", webhooks.redeliver)
+        router.add_get(EVENTS_PATH, webhooks.recent_events)

@@ -44,7 +44,8 @@ def format_time(moment: datetime.datetime | None) -> str:
 class PageRenderer:
     """Renders a named template with the context every page shares (nav, CSRF token)."""
 
-    def __init__(self, signer: SessionSigner) -> None:
+    def __init__(self, signer: SessionSigner, *, webhooks: bool = False) -> None:
+        """`webhooks`: whether the navigation links the webhook, delivery and event pages."""
         self._signer = signer
         self._env = jinja2.Environment(
             loader=jinja2.PackageLoader("bridge.admin", "templates"),
@@ -56,6 +57,7 @@ class PageRenderer:
         self._env.filters["time"] = format_time
         self._env.globals["csrf_field"] = CSRF_FIELD
         self._env.globals["stylesheet"] = STYLESHEET_PATH
+        self._env.globals["webhooks_enabled"] = webhooks
         self.stylesheet = resources.files("bridge.admin").joinpath("static/admin.css").read_bytes()
 
     def render(

@@ -64,7 +64,7 @@ class AuthenticateCalls:
         creds = credentials_from_metadata(call.metadata)
         try:
             if creds is None:
-                creds, call = _lift(call)
+                creds, call = lift_credentials(call)
             user = await self._verifier.verify(
                 creds, call.procedure, call.metadata.get(metadata.HTTP_SCOPE, "")
             )
@@ -74,7 +74,7 @@ class AuthenticateCalls:
         return await proceed(dataclasses.replace(call, caller=user.username))
 
 
-def _lift(call: ProxiedCall) -> tuple[Credentials, ProxiedCall]:
+def lift_credentials(call: ProxiedCall) -> tuple[Credentials, ProxiedCall]:
     """Take the rpcenable auth params out of the request: the credentials, and the call the worker sees."""
     try:
         leading, rest = lift_leading_params(call.request, AUTH_PARAM_COUNT)

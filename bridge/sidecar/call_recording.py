@@ -10,6 +10,7 @@ import datetime
 from collections.abc import Callable
 from typing import Protocol
 
+from bridge.introspection import SECRET_RESULTS
 from bridge.procedures import ProcedureInfo
 from bridge.rpc.invoke_codec import call_from_bytes, outcome_from_bytes
 from bridge.sidecar.observation import CallSummary
@@ -86,7 +87,9 @@ def render_payload(
         ]
         arguments = repr(shown)
     result: str | None = None
-    if response:
+    if response and call.procedure in SECRET_RESULTS:
+        result = REDACTED
+    elif response:
         try:
             result = repr(outcome_from_bytes(response))
         except ValueError:

@@ -10,11 +10,12 @@ import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from bridge.admin.console import AdminConsole
+from bridge.admin.console import AdminConsole, WebhookConsole
 from bridge.admin.login_throttle import MAX_ATTEMPTS, WINDOW_SECONDS, LoginThrottle
 from bridge.admin.site import create_admin_app, start_admin_site
 from bridge.auth.verifier import Verifier
 from bridge.events.model import Event
+from bridge.events.webhook_signing import new_secret
 from bridge.readiness import announce
 from bridge.rpc.proxy_server import serve_proxy
 from bridge.settings import Settings
@@ -27,15 +28,19 @@ from bridge.sidecar.interception import Interceptor
 from bridge.sidecar.job_retention import purge_jobs_forever
 from bridge.sidecar.job_runner import JobRunner
 from bridge.sidecar.jobs import JOB_CODEC, BackgroundJobs
+from bridge.sidecar.listener_input import check_listener
+from bridge.sidecar.mail_sender import MailServer, sync_admin_mail_listener
 from bridge.sidecar.metrics import SidecarMetrics
 from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
 from bridge.sidecar.retention import purge_forever
 from bridge.sidecar.service import SidecarService, forward_to_worker
 from bridge.sidecar.shared_state import admin_session_key, require_shared_nonces
+from bridge.sidecar.webhook_api import WebhookApi
 from bridge.sidecar.webhook_delivery import DeliveryRules, WebhookDelivery, poll_interval
 from bridge.sidecar.webhook_targets import WebhookPolicy
 from bridge.sidecar.worker_pool import WorkerPool
 from bridge.store.call_log_writer import CallLogWriter
+from bridge.store.database import utc_now
 from bridge.store.factory import open_stores
 from bridge.store.login_attempts import RedisLoginThrottle
 from bridge.store.records import CallRecord
@@ -58,6 +63,8 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
     )
     metrics = SidecarMetrics()
     policy = WebhookPolicy.from_settings(settings.webhook_allow_http, settings.webhook_allow_networks)
+    # Checked now, so a bad smtp_url or smtp_from stops the start rather than the first mail.
+    mail = MailServer.from_settings(settings.smtp_url, settings.smtp_from)
     delivery: WebhookDelivery | None = None
 
     def on_events(events: Sequence[Event], deliveries: int) -> None:
@@ -68,6 +75,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
     async with contextlib.AsyncExitStack() as stack:
         stores = await open_stores(settings, on_events=on_events)
         stack.push_async_callback(stores.close)
+        await sync_admin_mail_listener(stores.listeners, settings.admin_emails, new_secret(), utc_now())
         writer = CallLogWriter(stores.call_log)
         await writer.start()
         stack.push_async_callback(writer.aclose)
@@ -98,6 +106,15 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             BackgroundJobs(
                 stores.jobs, catalogue.describe, verifier, JOB_CODEC, runner.wake, metrics.auth_failed
             ),
+            WebhookApi(
+                stores.listeners,
+                verifier,
+                policy,
+                JOB_CODEC.decode_call,
+                JOB_CODEC.encode_outcome,
+                metrics.auth_failed,
+                allow_mailto=settings.webhook_allow_mailto,
+            ),
         ]
         purging = asyncio.create_task(purge_forever(stores.call_log, settings.log_retention_days))
         stack.callback(purging.cancel)
@@ -127,6 +144,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             ),
             metrics,
             poll_interval(settings.webhook_retry_schedule),
+            mail,
         )
         await delivery.start()
         stack.push_async_callback(delivery.aclose)
@@ -154,6 +172,14 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             session_key=session_key,
             login_attempts=login_attempts,
             trusted_proxies=settings.trusted_proxies,
+            webhooks=WebhookConsole(
+                listeners=stores.listeners,
+                events=stores.events,
+                check=lambda url, events, match, owner: check_listener(
+                    url, events, match, owner, policy, utc_now()
+                ),
+                secret_overlap=settings.webhook_secret_overlap,
+            ),
         )
         admin_app = create_admin_app(metrics.registry, console, readiness.problems)
         admin = await start_admin_site(admin_app, settings.admin_host, settings.admin_port)

@@ -1,7 +1,7 @@
 """The sidecar's webhook delivery loop: claims due deliveries from the outbox, attempts them, records.
 
-Pure of transport: attempts go through `webhook_sender.send_attempt` (the standard library in a
-bounded thread pool), deliveries through a `DeliveryOutbox` (`bridge.store.sql_outbox.SqlOutbox`).
+Pure of transport: attempts go through `mail_sender.send_for_listener` (a signed POST or a mail,
+the standard library in a bounded thread pool), deliveries through a `DeliveryOutbox` (`bridge.store.sql_outbox.SqlOutbox`).
 Concurrency is bounded in total (`webhook_concurrency`) and per listener
 (`webhook_concurrency_per_listener`), so a slow receiver holds at most its own slots.
 """
@@ -20,10 +20,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bridge.events.delivery_body import encode_delivery_body
-from bridge.events.webhook_signing import delivery_headers
-from bridge.sidecar.webhook_sender import AttemptResult, Jitter, next_delay, send_attempt
-from bridge.sidecar.webhook_targets import Resolver, TargetError, WebhookPolicy, check_listener_url
+from bridge.sidecar.mail_sender import MailServer, send_for_listener
+from bridge.sidecar.webhook_sender import AttemptResult, Jitter, next_delay
+from bridge.sidecar.webhook_targets import Resolver, WebhookPolicy
 from bridge.store.database import utc_now
 from bridge.store.interfaces import StoreError
 from bridge.store.sql_outbox import AttemptOutcome, DueDelivery
@@ -124,7 +123,8 @@ class WebhookDelivery:
 
     Args:
         poll_seconds: the longest wait between looks at the outbox (retries come due on their own).
-        resolver, ssl_context: for tests; the system resolver and trust store otherwise.
+        mail: the SMTP server `mailto:` listeners are delivered through (setting `smtp_url`).
+        resolver: for tests; the system resolver otherwise.
     """
 
     def __init__(
@@ -134,6 +134,7 @@ class WebhookDelivery:
         rules: DeliveryRules,
         metrics: DeliveryMetrics | None = None,
         poll_seconds: float = 1.0,
+        mail: MailServer | None = None,
         resolver: Resolver | None = None,
         rng: Jitter | None = None,
         clock: Callable[[], datetime.datetime] = utc_now,
@@ -144,6 +145,7 @@ class WebhookDelivery:
         self._rules = rules
         self._metrics = metrics
         self._poll = poll_seconds
+        self._mail = mail
         self._resolver = resolver
         self._rng = rng or random.Random()
         self._clock = clock
@@ -250,20 +252,13 @@ class WebhookDelivery:
             log.warning("webhook delivery %s: attempt not recorded: %s", due.id, exc)
 
     async def _attempt(self, due: DueDelivery, now: datetime.datetime) -> AttemptResult:
-        try:
-            target = check_listener_url(due.listener.url, self._policy)
-        except TargetError as exc:  # the rules changed since the listener was added
-            return AttemptResult(None, exc.reason, None, "", 0.0)
-        body = encode_delivery_body(due.event)
-        headers = delivery_headers(
-            due.listener.signing_secrets(now), due.event.id, int(now.timestamp()), body
-        )
-        return await send_attempt(
-            target,
-            self._policy,
-            body,
-            headers,
+        return await send_for_listener(
+            due.listener,
+            due.event,
+            policy=self._policy,
+            mail=self._mail,
             time_limit=self._rules.timeout,
+            now=now,
             resolver=self._resolver,
             executor=self._executor,
         )

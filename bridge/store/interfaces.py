@@ -236,6 +236,10 @@ class EventStore(Protocol):
         """Up to `limit` events whose offset is greater than `after`, in offset order."""
         ...
 
+    async def list_recent(self, limit: int = 100) -> list[Event]:
+        """The newest `limit` events, newest first."""
+        ...
+
     async def get(self, event_id: str) -> Event | None:
         """The event with this `evt_` id, or None."""
         ...

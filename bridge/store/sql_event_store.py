@@ -154,13 +154,21 @@ class SqlEventStore:
 
     async def list_since(self, after: int = 0, limit: int = 100) -> list[Event]:
         """Up to `limit` events whose offset is greater than `after`, in offset (commit) order."""
+        return await self._page("WHERE seq > $2 ORDER BY seq", limit, after)
+
+    async def list_recent(self, limit: int = 100) -> list[Event]:
+        """The newest `limit` events, newest first (the admin console's recent events)."""
+        return await self._page("ORDER BY seq DESC", limit)
+
+    async def _page(self, clause: str, limit: int, *args: object) -> list[Event]:
+        """Up to `limit` events selected by a constant `clause` whose own parameters start at $2."""
         if not 1 <= limit <= MAX_EVENTS_PAGE:
             raise ValueError(f"limit must be 1..{MAX_EVENTS_PAGE}")
         async with self._db.session() as session:
             rows = await session.fetch(
-                f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",  # noqa: S608
-                after,
+                f"SELECT seq, {_EVENT_COLUMNS} FROM events {clause} LIMIT $1",  # noqa: S608
                 limit,
+                *args,
             )
         return [self.event_from_row(row) for row in rows]
 

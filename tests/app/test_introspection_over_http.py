@@ -20,6 +20,11 @@ SYSTEM = [
     "system.listMethods",
     "system.methodHelp",
     "system.methodSignature",
+    "system.webhooks.add",
+    "system.webhooks.deliveries",
+    "system.webhooks.list",
+    "system.webhooks.redeliver",
+    "system.webhooks.remove",
 ]
 
 

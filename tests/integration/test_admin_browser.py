@@ -31,6 +31,7 @@ CHROMIUM_ARGS = [
 ]
 PASSWORD = "browser test password"
 NEW_USER = "browser-user"
+HOOK_URL = "https://hooks.example.com/people"
 
 
 def set_admin_password(data_dir: Path, password: str) -> None:
@@ -63,7 +64,8 @@ def users_listing(data_dir: Path) -> str:
     not CHROMIUM.exists() and not os.environ.get("CI"), reason="needs Debian's chromium at /usr/bin/chromium"
 )
 def test_admin_console_in_a_browser(tmp_path: Path) -> None:
-    """Log in, find a logged XML-RPC call and its detail, create a user (key shown once), disable it."""
+    """Log in, find a logged XML-RPC call and its detail, create a user (key shown once), disable it,
+    add a webhook listener with a filter (secret shown once), see its event and redeliver its delivery."""
     expect = playwright_sync.expect
     scratch = tmp_path / "deployment"
     data_dir = scratch / "data"
@@ -118,6 +120,34 @@ def test_admin_console_in_a_browser(tmp_path: Path) -> None:
                 expect(page.get_by_role("status")).to_contain_text(f"User {NEW_USER} is disabled")
                 expect(row.locator(".badge")).to_have_text("disabled")
                 page.screenshot(path=tmp_path / "users.png", full_page=True)
+
+                # Webhooks: add a listener with a filter (secret shown once), then redeliver a delivery.
+                page.get_by_role("link", name="Webhooks").click()
+                page.get_by_label("URL").fill(HOOK_URL)
+                page.get_by_label("Event types").fill("person.saved")
+                page.get_by_label("Filter").fill('{"name": {"startswith": "Jo"}}')
+                page.get_by_role("button", name="Add listener").click()
+                expect(page.get_by_text("it is shown only once")).to_be_visible()
+                secret = page.locator("#webhook-secret").input_value()
+                assert secret.startswith("whsec_")
+                page.get_by_role("link", name="Back to webhook listeners").click()
+                listener_row = page.locator("table.data tbody tr", has_text=HOOK_URL)
+                expect(listener_row.locator(".badge")).to_have_text("enabled")
+                assert secret not in page.content()
+                with xmlrpc.client.ServerProxy(bridge.url + "/rpc", allow_none=True) as proxy:
+                    proxy.people.save("Joanna", {"city": "Berlin"}, "not for listeners")
+                    proxy.people.save("Ann", {"city": "Oslo"}, "filtered out")
+                page.get_by_role("link", name="Events").click()
+                expect(page.locator("table.data")).to_contain_text("Joanna")
+                expect(page.locator("table.data")).not_to_contain_text("not for listeners")
+                page.get_by_role("link", name="Webhooks").click()
+                listener_row.get_by_role("link", name="Deliveries").click()
+                delivery_rows = page.locator("table.data tbody tr")
+                expect(delivery_rows).to_have_count(1)  # Ann did not match the filter
+                delivery_rows.first.get_by_role("button", name="Redeliver").click()
+                expect(page.get_by_role("status")).to_contain_text("queued again")
+                expect(page.get_by_role("heading", name="Deliveries to")).to_be_visible()
+                page.screenshot(path=tmp_path / "deliveries.png", full_page=True)
 
                 page.get_by_role("link", name="Procedures").click()
                 expect(page.locator("table.data")).to_contain_text(bridge.workers[0].facts["address"])

@@ -70,6 +70,8 @@ def test_add_list_rotate_disable_remove(tmp_path: Path) -> None:
             "'*' already takes every event type",
         ),
         (["add", "https://example.com/", "--owner", "nobody"], "no API user 'nobody'"),
+        (["add", "mailto:ops@example.com?subject=hi"], "no ?headers"),
+        (["add", "mailto:not-an-address"], "not a plain e-mail address"),
         (["enable", "lst_nope"], "no listener 'lst_nope'"),
         (["redeliver", "dlv_nope"], "no delivery 'dlv_nope'"),
         (["redeliver", "--listener", "lst_nope"], "--listener ID and --since TIME"),
@@ -83,3 +85,11 @@ def test_bad_input_is_refused_with_one_clear_line(tmp_path: Path, args: list[str
     [line] = refused.stderr.strip().splitlines()
     assert line.startswith("rpcbridge: error: ") and message in line
     assert webhooks(tmp_path, "list").stdout == ""
+
+
+def test_mailto_listener_is_added_and_listed(tmp_path: Path) -> None:
+    """The operator adds a mailto: listener like any other; it is stored in its plain form."""
+    added = webhooks(tmp_path, "add", "MAILTO:ops@example.com,%20oncall@example.com", "--event", "job.failed")
+    assert added.returncode == 0, added.stderr
+    listed = webhooks(tmp_path, "list").stdout
+    assert "\tmailto:ops@example.com,oncall@example.com\tevents=job.failed" in listed

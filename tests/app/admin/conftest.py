@@ -17,11 +17,14 @@ from prometheus_client import CollectorRegistry
 from pytest_aiohttp import AiohttpClient
 
 from bridge.admin import AdminConsole
+from bridge.admin.console import WebhookConsole
 from bridge.admin.site import create_admin_app
 from bridge.auth.passwords import hash_password
 from bridge.procedures import Parameter, ProcedureInfo
 from bridge.settings import Settings
 from bridge.sidecar.catalogue import Catalogue
+from bridge.sidecar.listener_input import check_listener
+from bridge.sidecar.webhook_targets import WebhookPolicy
 from bridge.store.factory import Stores, open_stores
 from bridge.store.records import CallRecord
 from tests.app.admin.html_forms import csrf_token_of
@@ -98,6 +101,14 @@ def console(stores: Stores, catalogue: Catalogue) -> AdminConsole:
         admin=stores.admin,
         workers=catalogue.workers,
         describe=catalogue.describe,
+        webhooks=WebhookConsole(
+            listeners=stores.listeners,
+            events=stores.events,
+            check=lambda url, events, match, owner: check_listener(
+                url, events, match, owner, WebhookPolicy(), T0
+            ),
+            secret_overlap=86400.0,
+        ),
     )
 
 

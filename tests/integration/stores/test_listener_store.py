@@ -6,8 +6,11 @@ import datetime
 
 import pytest
 
+from bridge.errors import ConfigError
 from bridge.events.model import Event
+from bridge.events.webhook_signing import new_secret
 from bridge.sidecar.listener_input import check_listener
+from bridge.sidecar.mail_sender import ADMIN_MAIL_LISTENER_ID, sync_admin_mail_listener
 from bridge.sidecar.webhook_targets import WebhookPolicy
 from bridge.store.database import Database
 from bridge.store.key_cipher import KeyCipher
@@ -112,3 +115,20 @@ async def test_commit_writes_a_delivery_per_matching_enabled_listener(
     assert not await listeners.redeliver("dlv_nope")
     assert await listeners.redeliver_failed_since(jo.id, T0) == 0
     assert await listeners.deliveries(failed_only=True) == []
+
+
+async def test_admin_emails_listener_follows_the_setting(listeners: SqlListenerStore) -> None:
+    """admin_emails keeps one job.failed mail listener owned by admin: kept, replaced, or removed."""
+    made = await sync_admin_mail_listener(listeners, ["ops@example.com"], new_secret(), T0)
+    assert made is not None and made.id == ADMIN_MAIL_LISTENER_ID
+    assert (made.url, made.event_types, made.owner) == ("mailto:ops@example.com", ("job.failed",), "admin")
+    await listeners.set_enabled(ADMIN_MAIL_LISTENER_ID, False)
+    kept = await sync_admin_mail_listener(listeners, ["ops@example.com"], new_secret(), later(60))
+    assert kept is not None and not kept.enabled and kept.created_at == T0  # an operator's disable holds
+    changed = await sync_admin_mail_listener(listeners, ["a@example.com", "b@example.com"], new_secret(), T0)
+    assert changed is not None and changed.url == "mailto:a@example.com,b@example.com" and changed.enabled
+    assert [item.id for item in await listeners.list_listeners()] == [ADMIN_MAIL_LISTENER_ID]
+    assert await sync_admin_mail_listener(listeners, [], new_secret(), T0) is None
+    assert await listeners.list_listeners() == []
+    with pytest.raises(ConfigError, match="admin_emails"):
+        await sync_admin_mail_listener(listeners, ["not an address"], new_secret(), T0)

@@ -91,12 +91,14 @@ def test_repr_hides_secrets_and_url_passwords() -> None:
         key_encryption_key="fernet-key-material",
         database_url="postgresql://app:hunter2@db.example:5432/rpc",
         redis_url="redis://:redispass@cache:6379/0",
+        smtp_url="smtp://alerts:mailpass@smtp.example:587?starttls=true",
     )
     shown = repr(settings)
-    for secret in ("s3cret-token", "fernet-key-material", "hunter2", "redispass"):
+    for secret in ("s3cret-token", "fernet-key-material", "hunter2", "redispass", "mailpass"):
         assert secret not in shown
     assert "postgresql://app:***@db.example:5432/rpc" in shown
     assert "redis://:***@cache:6379/0" in shown
+    assert "smtp://alerts:***@smtp.example:587?starttls=true" in shown
     assert "worker_secret='***'" in shown
     assert "http_port=8080" in shown
 
