@@ -7,7 +7,6 @@ the second runs the example with nothing done by hand and skips while the loop i
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -18,10 +17,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bridge.settings import load_settings
-from bridge.sidecar.mail_sender import send_for_listener
-from bridge.sidecar.webhook_targets import WebhookPolicy
-from bridge.store.factory import open_stores
 from bridge.testing import start_up, wait_until
 from tests.integration.conftest import EXAMPLE_WORKER
 
@@ -102,35 +97,6 @@ def run_readme(tmp_path: Path, then: Callable[[Path, str], None]) -> list[dict[s
     finally:
         up.stop()
     return events
-
-
-def test_readme_commands_make_one_filtered_delivery_that_the_receiver_verifies(tmp_path: Path) -> None:
-    """up, add with a filter, two calls: one delivery (Jo); its attempt reaches the receiver, verified."""
-
-    def attempt_it(data_dir: Path, listener_id: str) -> None:
-        deliveries = rpcbridge(data_dir, "webhooks", "deliveries", listener_id).splitlines()
-        assert len(deliveries) == 1 and "person.saved" in deliveries[0]  # Ann did not match
-        assert asyncio.run(_attempt_first_delivery(data_dir, listener_id)) == 204
-
-    (event,) = run_readme(tmp_path, attempt_it)
-    assert event["type"] == "person.saved"
-    assert event["data"] == {"name": "Jo", "address": {"city": "Berlin"}}  # the secret never left
-
-
-async def _attempt_first_delivery(data_dir: Path, listener_id: str) -> int | None:
-    """What the delivery loop does for one attempt: the listener, the event, `send_for_listener`."""
-    settings = load_settings(CONFIG, flags={"data_dir": data_dir}, environ={})
-    stores = await open_stores(settings)
-    try:
-        listener = await stores.listeners.get(listener_id)
-        (delivery,) = await stores.listeners.deliveries(listener_id)
-        event = await stores.events.get(delivery.event_id)
-        assert listener is not None and event is not None
-        policy = WebhookPolicy.from_settings(settings.webhook_allow_http, settings.webhook_allow_networks)
-        result = await send_for_listener(listener, event, policy=policy, mail=None, time_limit=10)
-        return result.status
-    finally:
-        await stores.close()
 
 
 def test_readme_walk_through_delivers_by_itself(tmp_path: Path) -> None:
