@@ -18,6 +18,8 @@ from typing import Final
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from bridge.tracing import Span, continue_or_start, tracer
+
 logger = logging.getLogger("rpcbridge.frontend")
 
 REQUEST_ID_HEADER: Final = "X-Request-Id"
@@ -45,6 +47,8 @@ class RpcSummary:
 
 
 REQUEST_ID: Final = web.RequestKey("request_id", str)
+# This request's span: its trace id goes in the log line, its position travels on to the sidecar.
+TRACE: Final = web.RequestKey("trace", Span)
 RPC_SUMMARY: Final = web.RequestKey("rpc_summary", RpcSummary)
 
 
@@ -79,6 +83,15 @@ async def request_envelope(request: web.Request, handler: Handler) -> web.Stream
     """
     request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
     request[REQUEST_ID] = request_id
+    parent = continue_or_start(request.headers.get("traceparent"), request.headers.get("tracestate"))
+    path = loggable(request.path, 200)
+    attributes = {"http.request.method": request.method, "url.path": path}
+    with tracer().span(f"{request.method} {path}", "server", parent, attributes) as span:
+        request[TRACE] = span
+        return await _answer(request, handler, request_id)
+
+
+async def _answer(request: web.Request, handler: Handler, request_id: str) -> web.StreamResponse:
     started = time.perf_counter()
     try:
         response = await handler(request)
@@ -101,8 +114,10 @@ async def request_envelope(request: web.Request, handler: Handler) -> web.Stream
 def _write_line(request: web.Request, status: int, started: float) -> None:
     """Write the one INFO line for this request, with its fields also passed as `extra`."""
     summary = request.get(RPC_SUMMARY) or RpcSummary()
+    span = request[TRACE]
     fields = {
         "request_id": request[REQUEST_ID],
+        "trace_id": span.context.trace_id,
         "http_method": request.method,
         "http_path": loggable(request.path, 200),
         "http_status": status,
@@ -111,9 +126,23 @@ def _write_line(request: web.Request, status: int, started: float) -> None:
         "outcome": summary.outcome,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
     }
+    _describe_span(span, summary, status)
     logger.info(
         "%(http_method)s %(http_path)s %(http_status)d request_id=%(request_id)s protocol=%(protocol)s "
-        "procedures=%(procedures)s outcome=%(outcome)s duration_ms=%(duration_ms).1f",
+        "procedures=%(procedures)s outcome=%(outcome)s duration_ms=%(duration_ms).1f trace_id=%(trace_id)s",
         fields,
         extra=fields,
     )
+
+
+def _describe_span(span: Span, summary: RpcSummary, status: int) -> None:
+    """The request's facts as RPC semantic-convention attributes of its span."""
+    span.set("http.response.status_code", status)
+    if summary.protocol != "-":
+        span.set("rpc.system", summary.protocol)
+    if len(summary.procedures) == 1:
+        span.set("rpc.method", loggable(summary.procedures[0]))
+    if summary.outcome != "-":
+        span.set("rpcbridge.outcome", summary.outcome)
+    if status >= 500 or summary.outcome not in ("-", "ok"):
+        span.error = summary.outcome if summary.outcome != "-" else str(status)

@@ -17,7 +17,7 @@ from google.protobuf.message import DecodeError
 
 from bridge import metadata
 from bridge.calls import Outcome
-from bridge.errors import Status
+from bridge.errors import Fault, Status
 from bridge.faults import INTERNAL_ERROR, fault
 from bridge.rpc.descriptors import info_to_message
 from bridge.rpc.servers import WORKER_SERVICE, RunningServer, start_server, worker_service_handler
@@ -25,6 +25,7 @@ from bridge.rpc.streams import serve_invoke_stream
 from bridge.rpc.tls import server_credentials
 from bridge.rpc.values import outcome_to_response, request_to_call
 from bridge.settings import TlsFiles
+from bridge.tracing import continue_or_start, tracer
 from bridge.worker import CallContext, Caller, Worker
 from rpcbridge.v1 import worker_pb2
 
@@ -76,10 +77,26 @@ class WorkerService:
         self, request: worker_pb2.InvokeRequest, received: Mapping[str, str]
     ) -> worker_pb2.InvokeResponse:
         caller_name = received.get(metadata.CALLER)
-        context = CallContext(received.get(metadata.REQUEST_ID, ""), received.get(metadata.JOB_ID, ""))
-        outcome: Outcome = await self._worker.run(
-            request_to_call(request), Caller(caller_name) if caller_name else None, context
-        )
+        parent = continue_or_start(received.get(metadata.TRACEPARENT), received.get(metadata.TRACESTATE))
+        attributes = {
+            "rpc.system": "grpc",
+            "rpc.service": "rpcbridge.v1.Worker",
+            "rpc.method": "Invoke",
+            "rpcbridge.procedure": request.procedure,
+        }
+        with tracer().span(request.procedure, "server", parent, attributes) as span:
+            context = CallContext(
+                received.get(metadata.REQUEST_ID, ""),
+                received.get(metadata.JOB_ID, ""),
+                span.context.trace_id,
+                span.context.header,
+            )
+            outcome: Outcome = await self._worker.run(
+                request_to_call(request), Caller(caller_name) if caller_name else None, context
+            )
+            if isinstance(outcome, Fault):
+                span.set("rpc.jsonrpc.error_code", outcome.code)
+                span.error = f"fault {outcome.code}"
         try:
             return outcome_to_response(outcome)
         except TypeError:

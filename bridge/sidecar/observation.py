@@ -59,7 +59,7 @@ def write_access_line(summary: CallSummary) -> None:
     call = summary.call
     access_log.info(
         "call request_id=%s protocol=%s procedure=%s caller=%s peer=%s outcome=%s code=%s status=%s "
-        "duration_ms=%.2f request_bytes=%d response_bytes=%d",
+        "duration_ms=%.2f request_bytes=%d response_bytes=%d trace_id=%s",
         call.request_id,
         call.protocol,
         call.procedure,
@@ -71,6 +71,7 @@ def write_access_line(summary: CallSummary) -> None:
         summary.duration * 1000,
         len(call.request),
         len(summary.response),
+        call.trace.trace_id if call.trace is not None else "-",
     )
 
 

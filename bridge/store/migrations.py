@@ -49,6 +49,12 @@ _JOB_INDEXES = (
     "CREATE INDEX events_created_at ON events (created_at)",
 )
 
+# The W3C trace id of each incoming call (32 hex digits); '' for rows written before traces.
+_TRACE_ID_STATEMENTS = (
+    "ALTER TABLE call_log ADD COLUMN trace_id TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX call_log_trace_id ON call_log (trace_id)",
+)
+
 # Times are integer microseconds since the epoch in SQLite, TIMESTAMPTZ in PostgreSQL.
 SQLITE_MIGRATIONS: Final = (
     Migration(
@@ -86,6 +92,8 @@ SQLITE_MIGRATIONS: Final = (
             *_JOB_INDEXES,
         ),
     ),
+    # Traces (issue 11): kept apart from other branches' migrations; renumber on merge if needed.
+    Migration(3, "call-log trace ids", _TRACE_ID_STATEMENTS),
 )
 
 POSTGRES_MIGRATIONS: Final = (
@@ -126,6 +134,7 @@ POSTGRES_MIGRATIONS: Final = (
             *_JOB_INDEXES,
         ),
     ),
+    Migration(3, "call-log trace ids", _TRACE_ID_STATEMENTS),
 )
 
 MIGRATIONS: Final[Mapping[str, tuple[Migration, ...]]] = {

@@ -111,6 +111,7 @@ class CallRecord:
     request_id: str = ""
     fault_code: int | None = None
     status: str = ""
+    trace_id: str = ""
     request_bytes: int = 0
     response_bytes: int = 0
     arguments: str | None = None
@@ -130,7 +131,7 @@ class CallRecord:
 class CallFilter:
     """Conditions for a call-log query; None means "any". `since` is inclusive, `until` exclusive.
 
-    `procedure`, `user` and `request_id` match exactly (case-sensitively, alike in every store).
+    `procedure`, `user`, `request_id` and `trace_id` match exactly (case-sensitively, alike in every store).
     """
 
     procedure: str | None = None
@@ -138,6 +139,7 @@ class CallFilter:
     outcome: str | None = None
     direction: str | None = None
     request_id: str | None = None
+    trace_id: str | None = None
     since: datetime.datetime | None = None
     until: datetime.datetime | None = None
 

@@ -166,7 +166,7 @@ class SqlUserStore:
 # placeholders; every value travels as a bound parameter.
 _CALL_COLUMNS: Final = (
     "called_at, direction, protocol, procedure, username, peer, request_id, outcome, fault_code,"
-    " status, duration_ms, request_bytes, response_bytes, arguments, result"
+    " status, duration_ms, request_bytes, response_bytes, arguments, result, trace_id"
 )
 
 
@@ -194,6 +194,7 @@ class SqlCallLogStore:
             int(record.response_bytes),
             record.arguments,
             record.result,
+            record.trace_id,
         )
 
     def _record(self, row: Row) -> CallRecord:
@@ -214,6 +215,7 @@ class SqlCallLogStore:
             response_bytes=int(row["response_bytes"]),
             arguments=row["arguments"],
             result=row["result"],
+            trace_id=row["trace_id"],
         )
 
     async def write_many(self, records: Sequence[CallRecord]) -> None:
@@ -223,7 +225,7 @@ class SqlCallLogStore:
         async with self._db.transaction() as session:
             await session.executemany(
                 f"INSERT INTO call_log ({_CALL_COLUMNS}) VALUES"  # noqa: S608
-                " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                 [self._row_values(record) for record in records],
             )
 
@@ -239,6 +241,7 @@ class SqlCallLogStore:
             ("outcome", filters.outcome),
             ("direction", filters.direction),
             ("request_id", filters.request_id),
+            ("trace_id", filters.trace_id),
         ):
             if value is not None:
                 args.append(value)
