@@ -204,3 +204,9 @@ def job_id() -> str:
 def job_whoami(user: Caller) -> str:
     """Return the caller's name, as a background job only that caller may follow."""
     return str(user)
+
+
+@worker.procedure(name="trace.id")
+def trace_id() -> str:
+    """Return the W3C trace id of this call (from the caller's `traceparent`, or the bridge's own)."""
+    return call_context().trace_id
