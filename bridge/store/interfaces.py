@@ -20,7 +20,7 @@ from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from bridge.errors import BridgeError
-from bridge.store.records import CallFilter, CallPage, CallRecord, Event, Job, JobFault, User
+from bridge.store.records import CallFilter, CallPage, CallRecord, CallStats, Event, Job, JobFault, User
 
 
 class StoreError(BridgeError):
@@ -121,6 +121,12 @@ class CallLogStore(CallLogSink, Protocol):
 
     async def purge_older_than(self, days: float, now: datetime.datetime | None = None) -> int:
         """Delete records that started more than `days` before `now`; return how many."""
+        ...
+
+    async def stats(
+        self, since: datetime.datetime, until: datetime.datetime, bucket_seconds: int, top: int = 10
+    ) -> CallStats:
+        """Incoming traffic over [since, until) by `bucket_seconds`, and its `top` procedures and faults."""
         ...
 
 

@@ -162,6 +162,51 @@ class CallPage:
     total: int
 
 
+@dataclass(frozen=True, slots=True)
+class TrafficBucket:
+    """Incoming calls started in one time bucket: counts by outcome, nearest-rank latency percentiles."""
+
+    start: datetime.datetime
+    ok: int = 0
+    fault: int = 0
+    error: int = 0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+    @property
+    def calls(self) -> int:
+        """Every call of the bucket, whatever its outcome."""
+        return self.ok + self.fault + self.error
+
+
+@dataclass(frozen=True, slots=True)
+class FaultCount:
+    """How many incoming calls ended in one fault code ("fault") or one gRPC status ("error")."""
+
+    outcome: str
+    fault_code: int | None
+    status: str
+    calls: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallStats:
+    """The call log's incoming traffic over [since, until): every bucket (empty ones too), the
+    busiest procedures and the commonest faults, for the admin overview."""
+
+    since: datetime.datetime
+    until: datetime.datetime
+    bucket_seconds: int
+    buckets: tuple[TrafficBucket, ...]
+    busiest: tuple[tuple[str, int], ...]
+    faults: tuple[FaultCount, ...]
+
+    @property
+    def calls(self) -> int:
+        """Every call of the window."""
+        return sum(bucket.calls for bucket in self.buckets)
+
+
 QUEUED: Final = "queued"
 RUNNING: Final = "running"
 SUCCEEDED: Final = "succeeded"

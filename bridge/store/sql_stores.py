@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from bridge.store.call_stats import call_stats
 from bridge.store.database import Database, Row, utc_now
 from bridge.store.interfaces import DuplicateUserError, InvalidUserError, UnknownUserError
 from bridge.store.key_cipher import KeyCipher
@@ -20,6 +21,7 @@ from bridge.store.records import (
     CallFilter,
     CallPage,
     CallRecord,
+    CallStats,
     User,
     check_key,
     check_scopes,
@@ -286,6 +288,12 @@ class SqlCallLogStore:
             return await session.execute(
                 "DELETE FROM call_log WHERE called_at < $1", self._db.encode_time(cutoff)
             )
+
+    async def stats(
+        self, since: datetime.datetime, until: datetime.datetime, bucket_seconds: int, top: int = 10
+    ) -> CallStats:
+        """Incoming traffic over [since, until) by `bucket_seconds`, and its `top` procedures and faults."""
+        return await call_stats(self._db, since, until, bucket_seconds, top)
 
 
 class SqlAdminStore:
