@@ -1,4 +1,4 @@
-"""The call log's overview statistics on SQLite and PostgreSQL: buckets, percentiles, top procedures, faults."""
+"""The call log's overview statistics on SQLite and PostgreSQL: buckets, percentiles, top procedures."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ HOUR = datetime.timedelta(hours=1)
 async def test_traffic_is_counted_by_minute_and_outcome_with_nearest_rank_percentiles(
     call_log: SqlCallLogStore,
 ) -> None:
-    """Calls land in their minute's bucket by outcome; p50/p99 are the nearest-rank durations of each bucket."""
+    """Calls land in their minute's bucket by outcome; p50/p99 are each bucket's nearest-rank durations."""
     records = [call(0, duration_ms=float(ms), request_id=f"a{ms}") for ms in range(1, 101)]
     records += [
         call(2, outcome="fault", fault_code=-32601, duration_ms=5.0),
