@@ -16,16 +16,16 @@ from bridge.store.records import TrafficBucket
 
 WIDTH: Final = 720
 HEIGHT: Final = 180
-_LEFT: Final = 48  # room for the y-axis labels
+_LEFT: Final = 64  # room for the y-axis labels
 _BOTTOM: Final = 20  # room for the x-axis labels
 OUTCOMES: Final = ("ok", "fault", "error")
 
 
-def _svg(label: str, kind: str, body: list[str], height: int = HEIGHT) -> Markup:
+def _svg(label: str, kind: str, body: list[str], height: int = HEIGHT, width: int = WIDTH) -> Markup:
     # Every client-supplied text (procedure names) in `body` went through escape() where it was made.
     return Markup(  # noqa: S704
         f'<svg class="chart" data-chart="{escape(kind)}" role="img" aria-label="{escape(label)}"'
-        f' viewBox="0 0 {WIDTH} {height}" width="100%" preserveAspectRatio="xMinYMin meet">'
+        f' viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet">'
         f"<title>{escape(label)}</title>{''.join(body)}</svg>"
     )
 
@@ -47,11 +47,13 @@ def _axis(top: float, plot_height: int, unit: str) -> list[str]:
 
 
 def _time_labels(buckets: Sequence[TrafficBucket], step: float) -> list[str]:
-    """Times under the first, middle and last buckets."""
-    shown = sorted({0, len(buckets) // 2, len(buckets) - 1}) if buckets else []
+    """Times under the first, middle and last buckets, kept inside the chart."""
+    last = len(buckets) - 1
+    shown = sorted({0, len(buckets) // 2, last}) if buckets else []
+    anchors = {0: "start", last: "end"}
     return [
-        f'<text class="tick" x="{_LEFT + index * step + step / 2:.1f}" y="{HEIGHT - 4}" text-anchor="middle">'
-        f"{buckets[index].start:%H:%M}</text>"
+        f'<text class="tick" x="{_LEFT + index * step + step / 2:.1f}" y="{HEIGHT - 4}"'
+        f' text-anchor="{anchors.get(index, "middle")}">{buckets[index].start:%H:%M}</text>'
         for index in shown
     ]
 
@@ -113,18 +115,19 @@ def ranking_chart(rows: Sequence[tuple[str, int]], kind: str, label: str) -> Mar
     row_height = 22
     height = max(len(rows), 1) * row_height + 4
     top = max((count for _, count in rows), default=0) or 1
-    text_width = 240
+    text_width = 200
+    width = WIDTH * 2 // 3  # drawn half the page wide: a narrower canvas keeps the text legible
     body: list[str] = []
     for index, (name, count) in enumerate(rows):
         y = index * row_height + 2
-        width = count / top * (WIDTH - text_width - 60)
+        length = count / top * (width - text_width - 50)
         body.append(
             f'<g class="row" data-name="{escape(name)}" data-count="{count}">'
             f"<title>{escape(name)}: {count} calls</title>"
             f'<text class="label" x="{text_width - 8}" y="{y + 15}" text-anchor="end">'
-            f"{escape(name[:40])}</text>"
-            f'<rect class="bar {kind}" x="{text_width}" y="{y + 3}" width="{max(width, 1):.1f}"'
+            f"{escape(name[:32])}</text>"
+            f'<rect class="bar {kind}" x="{text_width}" y="{y + 3}" width="{max(length, 1):.1f}"'
             f' height="{row_height - 6}"/>'
-            f'<text class="value" x="{text_width + width + 6:.1f}" y="{y + 15}">{count}</text></g>'
+            f'<text class="value" x="{text_width + length + 6:.1f}" y="{y + 15}">{count}</text></g>'
         )
-    return _svg(label, kind, body, height)
+    return _svg(label, kind, body, height, width)
