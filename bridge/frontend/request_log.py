@@ -84,9 +84,15 @@ async def request_envelope(request: web.Request, handler: Handler) -> web.Stream
     request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
     request[REQUEST_ID] = request_id
     parent = continue_or_start(request.headers.get("traceparent"), request.headers.get("tracestate"))
-    path = loggable(request.path, 200)
-    attributes = {"http.request.method": request.method, "url.path": path}
-    with tracer().span(f"{request.method} {path}", "server", parent, attributes) as span:
+    # HTTP semantic conventions: the span is named by the route, whose set is bounded, not the path.
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    attributes = {
+        "http.request.method": request.method,
+        "http.route": route,
+        "url.path": loggable(request.path, 200),
+    }
+    with tracer().span(f"{request.method} {route}", "server", parent, attributes) as span:
         request[TRACE] = span
         return await _answer(request, handler, request_id)
 
