@@ -92,6 +92,7 @@ class CallContext:
         api_version: from `/rpc/v{N}`; 0 means any version.
         protocol: "xmlrpc", "jsonrpc", "pickle" or "grpc", for the call log.
         peer: the client's address as the frontend saw it.
+        traceparent, tracestate: W3C Trace Context of the frontend's span, the parent of the next hop.
     """
 
     request_id: str
@@ -101,6 +102,8 @@ class CallContext:
     peer: str = ""
     credentials: Credentials | None = None
     extra: Mapping[str, str] = field(default_factory=dict)
+    traceparent: str = ""
+    tracestate: str = ""
 
 
 class Invoker(Protocol):

@@ -21,6 +21,7 @@ from bridge.observability import configure_logging
 from bridge.settings import Settings, load_settings, secret_from_environment
 from bridge.store.interfaces import StoreError
 from bridge.supervisor import run_up
+from bridge.tracing import configure_tracing
 from bridge.user_commands import add_user_commands, run_user_command
 from bridge.webhook_commands import add_webhook_commands, run_webhook_command
 
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     worker = command("worker", "serve the procedures of one Worker over gRPC")
     worker.add_argument("target", help="module, module:attr or path/to/file.py[:attr] (attr: worker)")
     worker.add_argument("--listen", default="127.0.0.1:0", metavar="HOST:PORT")
+    worker.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port (0: any)")
     worker.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
 
     legacy = command("legacy", "serve the methods of an XML-RPC or JSON-RPC server as a worker")
@@ -101,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sidecar.add_argument("--grpc-port", type=int)
     sidecar.add_argument("--admin-port", type=int)
+    sidecar.add_argument("--metrics-port", type=int, help="serve Prometheus /metrics on this port (0: any)")
     sidecar.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
 
     frontend = command("frontend", "serve XML-RPC and JSON-RPC over HTTP")
@@ -135,6 +138,7 @@ _SETTING_FLAGS = (
     "sidecars",
     "database_url",
     "redis_url",
+    "metrics_port",
 )
 
 
@@ -182,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings: Settings = load_settings(args.config, flags)
         configure_logging(settings.log_level, args.command, settings.log_format)
+        configure_tracing(settings.otel_endpoint, f"rpcbridge-{args.command}")
         if args.command == "up":
             return asyncio.run(run_up(settings, args.config, args.worker, args.legacy, args.worker_address))
         if args.command == "conformance":

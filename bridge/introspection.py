@@ -3,7 +3,8 @@
 Pure: imports only the neutral vocabulary (no aiohttp, no grpc, no I/O). Implements
 `system.listMethods`, `system.methodHelp` and `system.methodSignature` of the XML-RPC
 introspection spec (http://xmlrpc-c.sourceforge.net/introspection.html) and
-`system.getCapabilities` (http://xmlrpc-epi.sourceforge.net/specs/rfc.system.getCapabilities.php).
+`system.getCapabilities` (http://xmlrpc-epi.sourceforge.net/specs/rfc.system.getCapabilities.php),
+and OpenRPC's `rpc.discover` (bridge.openrpc).
 It also lists and describes `system.jobStatus`, `system.jobResult` (docs/jobs.md) and
 `system.listEvents` and `system.webhooks.*` (docs/events.md), which the sidecar answers, so the
 frontend forwards them.
@@ -17,6 +18,7 @@ from typing import Any, Final
 from bridge.calls import Call, Outcome, Success
 from bridge.errors import Fault
 from bridge.faults import INVALID_PARAMS, METHOD_NOT_FOUND, fault
+from bridge.openrpc import DISCOVER, discover
 from bridge.procedures import ProcedureInfo, method_signatures
 
 LIST_METHODS: Final = "system.listMethods"
@@ -135,7 +137,7 @@ CAPABILITIES: Final[Mapping[str, Mapping[str, Any]]] = {
 
 def is_introspection(name: str) -> bool:
     """True when `name` is one of the `system.*` procedures this module answers."""
-    return name in INTROSPECTION_METHODS
+    return name in INTROSPECTION_METHODS or name == DISCOVER
 
 
 def system_methods(*, multicall: bool) -> list[str]:
@@ -144,12 +146,22 @@ def system_methods(*, multicall: bool) -> list[str]:
     return sorted([*names, MULTICALL]) if multicall else sorted(names)
 
 
-def answer(call: Call, catalogue: Sequence[ProcedureInfo], *, multicall: bool = True) -> Outcome:
+def answer(
+    call: Call, catalogue: Sequence[ProcedureInfo], *, multicall: bool = True, api_version: int = 0
+) -> Outcome:
     """Answer one introspection call from `catalogue` (already filtered to what the caller may see).
 
     Args:
         multicall: whether `system.multicall` is offered on the caller's protocol (XML-RPC only).
+        api_version: the `/rpc/v{N}` the caller used (0: none), the version `rpc.discover` reports.
     """
+    if call.procedure == DISCOVER:
+        arguments = _positional(call)
+        if isinstance(arguments, Fault):
+            return arguments
+        # OpenRPC 1.3.2, "Service Discovery Method": rpc.discover takes no parameters.
+        problem = _expect_arity(DISCOVER, arguments, 0)
+        return problem or Success(discover(catalogue, str(api_version)))
     handlers: Mapping[str, Callable[[list[Any], Sequence[ProcedureInfo], bool], Outcome]] = {
         LIST_METHODS: _list_methods,
         METHOD_HELP: _method_help,

@@ -9,6 +9,10 @@ from collections.abc import Iterable
 from typing import Final
 
 REQUEST_ID: Final = "x-request-id"
+# W3C Trace Context, carried hop to hop under the names OpenTelemetry's gRPC propagation uses; each
+# hop sends its own span as the parent of the next (bridge.tracing).
+TRACEPARENT: Final = "traceparent"
+TRACESTATE: Final = "tracestate"
 # Set by the sidecar after it has authenticated a call; workers trust it only with the proof below.
 CALLER: Final = "rpcbridge-caller"
 # The sidecar's proof to workers: the shared secret from settings (worker_secret).

@@ -24,6 +24,8 @@ from bridge.errors import ConfigError
 ENV_PREFIX = "RPCBRIDGE_"
 # Reserved for the test suite (RPCBRIDGE_TEST_POSTGRES_URL, ...): never read as settings.
 TEST_ENV_PREFIX = "RPCBRIDGE_TEST_"
+# The OpenTelemetry SDK's standard variable, honoured when `otel_endpoint` is not set.
+OTEL_ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -150,6 +152,13 @@ class Settings:
     smtp_from: str = "rpcbridge@localhost"
     webhook_allow_mailto: bool = False
     admin_emails: tuple[str, ...] = ()
+    # Prometheus /metrics of the sidecar or a worker on a port of its own: -1 (default) off (the
+    # sidecar's stay at the admin site's /metrics), 0 a kernel-chosen port, else that port.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = -1
+    # OTLP/gRPC collector for OpenTelemetry spans (needs rpcbridge[otel]); empty: no spans exported.
+    # Unset, the standard OTEL_EXPORTER_OTLP_ENDPOINT variable is used.
+    otel_endpoint: str = ""
     # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
     legacy_methods: tuple[str, ...] = ()
     # "text" (one `key=value` line per record) or "json" (one JSON object per line).
@@ -171,6 +180,8 @@ class Settings:
             port = getattr(self, name)
             if not 0 <= port <= 65535:
                 raise ConfigError(f"{name} must be 0..65535, not {port}")
+        if not -1 <= self.metrics_port <= 65535:
+            raise ConfigError(f"metrics_port must be -1 (off) or 0..65535, not {self.metrics_port}")
         if self.log_level.upper() not in _LOG_LEVELS:
             raise ConfigError(f"log_level must be one of {', '.join(_LOG_LEVELS)}, not {self.log_level!r}")
         if self.http_header_timeout <= 0 or self.http_body_timeout <= 0:
@@ -383,6 +394,8 @@ def load_settings(
         _check_known(key, "flags")
         values[key] = _coerce(key, raw)
     limits = {name: values.pop(name) for name in _LIMIT_NAMES & values.keys()}
+    if "otel_endpoint" not in values and env.get(OTEL_ENDPOINT_VARIABLE):
+        values["otel_endpoint"] = env[OTEL_ENDPOINT_VARIABLE]
     return Settings(**values, limits=Limits(**limits))
 
 

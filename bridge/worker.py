@@ -97,10 +97,14 @@ class CallContext:
         request_id: the id of the request that made the call (for a job: of the one that submitted it).
         job_id: the background job this run belongs to, else empty. A job may run more than once
             (docs/jobs.md), so a procedure can use it as an idempotency key.
+        trace_id: the W3C trace this call belongs to (32 hex digits).
+        traceparent: the `traceparent` of this procedure's span, to pass on to calls it makes.
     """
 
     request_id: str = ""
     job_id: str = ""
+    trace_id: str = ""
+    traceparent: str = ""
 
 
 _NO_CONTEXT = CallContext()

@@ -230,3 +230,9 @@ async def remove_person(name: str) -> bool:
     """Remove a person (pretend) and emit person.removed, from an async procedure."""
     worker.emit("person.removed", {"name": name})
     return True
+
+
+@worker.procedure(name="trace.id")
+def trace_id() -> str:
+    """Return the W3C trace id of this call (from the caller's `traceparent`, or the bridge's own)."""
+    return call_context().trace_id

@@ -17,7 +17,7 @@ from bridge.admin.sessions import COOKIE_NAME, CSRF_FIELD, Session, SessionSigne
 from bridge.store.interfaces import AdminStore
 
 LOGIN_PATH: Final = "/login"
-HOME_PATH: Final = "/calls"
+HOME_PATH: Final = "/overview"
 OPEN_PATHS: Final = frozenset({LOGIN_PATH, "/healthz", "/readyz", "/metrics", STYLESHEET_PATH})
 
 

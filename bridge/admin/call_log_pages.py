@@ -20,7 +20,16 @@ from bridge.admin.rendering import PageRenderer
 from bridge.store.records import DIRECTIONS, OUTCOMES, CallFilter
 
 PAGE_SIZE: Final = 50
-FILTER_FIELDS: Final = ("procedure", "user", "outcome", "direction", "since", "until", "request_id")
+FILTER_FIELDS: Final = (
+    "procedure",
+    "user",
+    "outcome",
+    "direction",
+    "since",
+    "until",
+    "request_id",
+    "trace_id",
+)
 # SQLite and PostgreSQL integers are signed 64-bit: a larger id names no record, and a larger
 # offset would overflow the driver.
 MAX_RECORD_ID: Final = (1 << 63) - 1
@@ -30,6 +39,7 @@ FIELD_LABELS: Final = {
     "at": "Time",
     "duration_ms": "Duration",
     "request_id": "Request ID",
+    "trace_id": "Trace ID",
     "fault_code": "Fault code",
     "request_bytes": "Request bytes",
     "response_bytes": "Response bytes",
@@ -72,6 +82,7 @@ def parse_filters(query: Mapping[str, str]) -> tuple[CallFilter, list[str]]:
             outcome=values["outcome"] or None,
             direction=values["direction"] or None,
             request_id=values["request_id"] or None,
+            trace_id=values["trace_id"] or None,
             since=moments["since"],
             until=moments["until"],
         ),

@@ -12,6 +12,7 @@ from bridge.admin.catalogue_page import CataloguePage
 from bridge.admin.console import AdminConsole
 from bridge.admin.login_pages import LoginPages
 from bridge.admin.login_throttle import LoginThrottle, in_process
+from bridge.admin.overview_page import OverviewPage
 from bridge.admin.rendering import STYLESHEET_PATH, PageRenderer
 from bridge.admin.sessions import SessionSigner
 from bridge.admin.user_pages import UserPages
@@ -40,12 +41,14 @@ def install_console(app: web.Application, console: AdminConsole) -> None:
     calls = CallLogPages(console, renderer)
     users = UserPages(console, renderer)
     catalogue = CataloguePage(console, renderer)
+    overview = OverviewPage(console, renderer)
     router = app.router
     router.add_get(STYLESHEET_PATH, renderer.serve_stylesheet)
     router.add_get(LOGIN_PATH, login.show)
     router.add_post(LOGIN_PATH, login.submit)
     router.add_post("/logout", login.logout)
     router.add_get("/", _home)
+    router.add_get("/overview", overview.show)
     router.add_get("/calls", calls.list_calls)
     router.add_get(r"/calls/{record_id:\d+}", calls.show_call)
     router.add_get("/users", users.list_users)

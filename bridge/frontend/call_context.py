@@ -20,7 +20,7 @@ from bridge.calls import CallContext
 from bridge.errors import Fault
 from bridge.faults import INVALID_REQUEST, fault
 from bridge.forwarded import client_address
-from bridge.frontend.request_log import REQUEST_ID
+from bridge.frontend.request_log import REQUEST_ID, TRACE
 from bridge.settings import FrontendSettings
 
 TIMEOUT_HEADER: Final = "X-RPC-Timeout"
@@ -55,6 +55,7 @@ def context_for(request: web.Request, protocol: str, settings: FrontendSettings)
     timeout = timeout_from(request.headers.get(TIMEOUT_HEADER), settings)
     if isinstance(timeout, Fault):
         return timeout
+    trace = request[TRACE].context
     return CallContext(
         request_id=request[REQUEST_ID],
         timeout=timeout,
@@ -67,6 +68,8 @@ def context_for(request: web.Request, protocol: str, settings: FrontendSettings)
         # A secret, random id for this HTTP request: the sidecar accepts one nonce again within
         # it, so a batch or multicall signed once is checked once (DESIGN.md, Security).
         extra={metadata.HTTP_SCOPE: secrets.token_hex(16)},
+        traceparent=trace.header,
+        tracestate=trace.tracestate,
     )
 
 

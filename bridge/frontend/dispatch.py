@@ -125,7 +125,12 @@ class Dispatcher:
         if isinstance(catalogue, Fault):
             return catalogue
         # The invoker filters by version too; filtering here keeps /rpc/v{N} honest with any invoker.
-        return introspection.answer(call, visible(catalogue, context.api_version), multicall=multicall)
+        return introspection.answer(
+            call,
+            visible(catalogue, context.api_version),
+            multicall=multicall,
+            api_version=context.api_version,
+        )
 
     def _unexpected(self, call: Call, context: CallContext) -> Outcome:
         """Log an exception that should not have happened and turn it into an internal error."""

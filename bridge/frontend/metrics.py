@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from typing import Final
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from bridge.calls import Outcome
 from bridge.errors import Fault
+from bridge.process_metrics import process_registry
 
 OK: Final = "ok"
 FAULT: Final = "fault"
@@ -26,7 +27,7 @@ class FrontendMetrics:
     """Counters of RPC requests and calls by protocol and outcome, and a request latency histogram."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        self.registry = process_registry()
         self.requests = Counter(
             "rpcbridge_frontend_rpc_requests",
             "HTTP RPC requests by protocol and outcome (fault when any call in the request faulted).",

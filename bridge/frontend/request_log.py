@@ -20,6 +20,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bridge.observability import LogLine
+from bridge.tracing import Span, continue_or_start, tracer
 
 logger = logging.getLogger("rpcbridge.frontend")
 
@@ -52,6 +53,8 @@ class RpcSummary:
 
 
 REQUEST_ID: Final = web.RequestKey("request_id", str)
+# This request's span: its trace id goes in the log line, its position travels on to the sidecar.
+TRACE: Final = web.RequestKey("trace", Span)
 RPC_SUMMARY: Final = web.RequestKey("rpc_summary", RpcSummary)
 
 
@@ -86,6 +89,21 @@ async def request_envelope(request: web.Request, handler: Handler) -> web.Stream
     """
     request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
     request[REQUEST_ID] = request_id
+    parent = continue_or_start(request.headers.get("traceparent"), request.headers.get("tracestate"))
+    # HTTP semantic conventions: the span is named by the route, whose set is bounded, not the path.
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    attributes = {
+        "http.request.method": request.method,
+        "http.route": route,
+        "url.path": loggable(request.path, 200),
+    }
+    with tracer().span(f"{request.method} {route}", "server", parent, attributes) as span:
+        request[TRACE] = span
+        return await _answer(request, handler, request_id)
+
+
+async def _answer(request: web.Request, handler: Handler, request_id: str) -> web.StreamResponse:
     started = time.perf_counter()
     try:
         response = await handler(request)
@@ -113,11 +131,14 @@ def _write_line(request: web.Request, status: int, started: float) -> None:
     the one canonical line.
     """
     summary = request.get(RPC_SUMMARY) or RpcSummary()
+    span = request[TRACE]
+    _describe_span(span, summary, status)
     level = logging.DEBUG if status == 200 and summary.outcome == "ok" else logging.INFO
     if not logger.isEnabledFor(level):
         return
     fields = {
         "request_id": request[REQUEST_ID],
+        "trace_id": span.context.trace_id,
         "http_method": request.method,
         "http_path": loggable(request.path, 200),
         "http_status": status,
@@ -127,3 +148,16 @@ def _write_line(request: web.Request, status: int, started: float) -> None:
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
     }
     logger.log(level, LogLine("http", fields), extra=fields)
+
+
+def _describe_span(span: Span, summary: RpcSummary, status: int) -> None:
+    """The request's facts as RPC semantic-convention attributes of its span."""
+    span.set("http.response.status_code", status)
+    if summary.protocol != "-":
+        span.set("rpc.system", summary.protocol)
+    if len(summary.procedures) == 1:
+        span.set("rpc.method", loggable(summary.procedures[0]))
+    if summary.outcome != "-":
+        span.set("rpcbridge.outcome", summary.outcome)
+    if status >= 500 or summary.outcome not in ("-", "ok"):
+        span.error = summary.outcome if summary.outcome != "-" else str(status)

@@ -128,6 +128,9 @@ class Message:
 # --------------------------------------------------------------------------------------------- parsing
 
 _BOM: Final = b"\xef\xbb\xbf"
+# The rpc-internal extensions the bridge implements (section 4): OpenRPC's service discovery
+# (https://spec.open-rpc.org/#service-discovery-method), answered by the frontend (bridge.openrpc).
+RPC_EXTENSIONS: Final = frozenset({"rpc.discover"})
 # A JSON string, escapes included; an unterminated one runs to the end, where the parser rejects it.
 _STRING: Final = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 _NOT_BRACKETS: Final = bytes(byte for byte in range(256) if byte not in b"[]{}")
@@ -247,7 +250,7 @@ def _request(member: object) -> Request:
         call = Call(method, (), params)
     else:
         return Request(reply_id, error=fault(INVALID_REQUEST))
-    if method.startswith("rpc."):
+    if method.startswith("rpc.") and method not in RPC_EXTENSIONS:
         # Section 4: "Method names that begin with the word rpc followed by a period character
         # (U+002E or ASCII 46) are reserved for rpc-internal methods and extensions and MUST NOT
         # be used for anything else." A valid notification stays one: no reply, even for this.

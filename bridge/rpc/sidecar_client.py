@@ -44,10 +44,14 @@ _CONNECTION_LOST: Final = frozenset({Status.UNAVAILABLE, Status.INTERNAL, Status
 
 
 def context_metadata(context: CallContext) -> list[tuple[str, str]]:
-    """The gRPC metadata that carries a call's context (request id, peer, credentials)."""
+    """The gRPC metadata that carries a call's context (request id, peer, trace, credentials)."""
     pairs = [(metadata.REQUEST_ID, context.request_id)]
     if context.peer:
         pairs.append((metadata.PEER, context.peer))
+    if context.traceparent:
+        pairs.append((metadata.TRACEPARENT, context.traceparent))
+    if context.tracestate:
+        pairs.append((metadata.TRACESTATE, context.tracestate))
     creds = context.credentials
     if creds is not None:
         pairs += [

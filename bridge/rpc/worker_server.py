@@ -9,15 +9,16 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import grpc
 from google.protobuf.message import DecodeError
 
 from bridge import metadata
 from bridge.calls import Outcome
-from bridge.errors import Status
+from bridge.errors import Fault, Status
 from bridge.faults import INTERNAL_ERROR, fault
 from bridge.rpc.descriptors import hook_to_message, info_to_message
 from bridge.rpc.servers import WORKER_SERVICE, RunningServer, start_server, worker_service_handler
@@ -25,18 +26,45 @@ from bridge.rpc.streams import serve_invoke_stream
 from bridge.rpc.tls import server_credentials
 from bridge.rpc.values import outcome_to_response, request_to_call
 from bridge.settings import TlsFiles
+from bridge.tracing import continue_or_start, tracer
 from bridge.worker import CallContext, Caller, Worker
 from rpcbridge.v1 import worker_pb2
 
 log = logging.getLogger("rpcbridge.worker")
 
 
+class CallMeter(Protocol):
+    """Counts the calls a worker runs (`bridge.worker_metrics.WorkerMetrics`)."""
+
+    def started(self, procedure: str) -> None:
+        """One call began."""
+        ...
+
+    def finished(self, procedure: str, outcome: str, seconds: float) -> None:
+        """One call ended, "ok" or "fault", after `seconds`."""
+        ...
+
+
+class _NoMeter:
+    def started(self, procedure: str) -> None:
+        pass
+
+    def finished(self, procedure: str, outcome: str, seconds: float) -> None:
+        pass
+
+
+# Names a worker does not serve come from clients; labelling them would let a client grow the label set.
+UNKNOWN_PROCEDURE = "<unknown>"
+
+
 class WorkerService:
     """The gRPC face of one `Worker`."""
 
-    def __init__(self, worker: Worker, secret: str = "") -> None:
+    def __init__(self, worker: Worker, secret: str = "", meter: CallMeter | None = None) -> None:
         self._worker = worker
         self._secret = secret.encode()
+        self._meter = meter or _NoMeter()
+        self._names = frozenset(info.name for info in worker.describe())
 
     async def _check_proof(self, context: grpc.aio.ServicerContext[Any, Any]) -> dict[str, str]:
         received = metadata.as_dict(context.invocation_metadata())
@@ -76,11 +104,32 @@ class WorkerService:
         self, request: worker_pb2.InvokeRequest, received: Mapping[str, str]
     ) -> worker_pb2.InvokeResponse:
         caller_name = received.get(metadata.CALLER)
-        context = CallContext(received.get(metadata.REQUEST_ID, ""), received.get(metadata.JOB_ID, ""))
-        outcome: Outcome
-        outcome, events = await self._worker.run_emitting(
-            request_to_call(request), Caller(caller_name) if caller_name else None, context
-        )
+        parent = continue_or_start(received.get(metadata.TRACEPARENT), received.get(metadata.TRACESTATE))
+        attributes = {
+            "rpc.system": "grpc",
+            "rpc.service": "rpcbridge.v1.Worker",
+            "rpc.method": "Invoke",
+            "rpcbridge.procedure": request.procedure,
+        }
+        label = request.procedure if request.procedure in self._names else UNKNOWN_PROCEDURE
+        self._meter.started(label)
+        start = time.perf_counter()
+        with tracer().span(request.procedure, "server", parent, attributes) as span:
+            context = CallContext(
+                received.get(metadata.REQUEST_ID, ""),
+                received.get(metadata.JOB_ID, ""),
+                span.context.trace_id,
+                span.context.header,
+            )
+            outcome: Outcome
+            outcome, events = await self._worker.run_emitting(
+                request_to_call(request), Caller(caller_name) if caller_name else None, context
+            )
+            if isinstance(outcome, Fault):
+                span.set("rpc.jsonrpc.error_code", outcome.code)
+                span.error = f"fault {outcome.code}"
+        faulted = isinstance(outcome, Fault)
+        self._meter.finished(label, "fault" if faulted else "ok", time.perf_counter() - start)
         try:
             return outcome_to_response(outcome, events)
         except TypeError:
@@ -104,10 +153,14 @@ class WorkerService:
 
 
 async def start_worker_server(
-    worker: Worker, listen: str, secret: str = "", tls: TlsFiles | None = None
+    worker: Worker,
+    listen: str,
+    secret: str = "",
+    tls: TlsFiles | None = None,
+    meter: CallMeter | None = None,
 ) -> RunningServer:
     """Start serving `worker` on `listen` (host:port; port 0 = kernel-chosen), with mTLS if given."""
-    service = WorkerService(worker, secret)
+    service = WorkerService(worker, secret, meter)
     generic = worker_service_handler(service.Invoke, service.invoke_stream, service.ListProcedures)
     credentials = server_credentials(tls) if tls is not None else None
     return await start_server(listen, [generic], [WORKER_SERVICE], credentials)
@@ -119,9 +172,10 @@ async def serve_worker(
     secret: str = "",
     ready: Callable[[str], None] | None = None,
     tls: TlsFiles | None = None,
+    meter: CallMeter | None = None,
 ) -> None:
     """Serve until cancelled, then stop gracefully; `ready` receives the bound address."""
-    running = await start_worker_server(worker, listen, secret, tls)
+    running = await start_worker_server(worker, listen, secret, tls, meter)
     if ready is not None:
         ready(running.address)
     try:

@@ -58,6 +58,7 @@ class RecordCalls:
                 user=call.caller or "",
                 peer=call.peer,
                 request_id=call.request_id,
+                trace_id=call.trace.trace_id if call.trace is not None else "",
                 fault_code=summary.fault_code,
                 status=summary.status.name,
                 request_bytes=len(call.request),

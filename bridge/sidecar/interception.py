@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bridge.errors import Status
+from bridge.tracing import TraceParent
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class ProxiedCall:
     timeout: float | None
     caller: str | None = None
     forward_metadata: Mapping[str, str] = field(default_factory=dict)
+    # The sidecar's span of this call: its trace id is logged, it is the worker's parent.
+    trace: TraceParent | None = None
 
 
 @dataclass(frozen=True, slots=True)

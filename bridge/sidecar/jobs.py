@@ -168,7 +168,7 @@ class BackgroundJobs:
             api_version=call.api_version,
             protocol=call.protocol,
             request_id=call.request_id,
-            forward_metadata=dict(call.forward_metadata),
+            forward_metadata=_with_trace(call),
         )
         try:
             await self._store.add(job)
@@ -234,3 +234,14 @@ class BackgroundJobs:
             log.error("job id=%s is %s but has no stored response", job.id, job.state)
             return self._reply(fault(INTERNAL_ERROR))
         return ProxyReply(job.response)
+
+
+def _with_trace(call: ProxiedCall) -> dict[str, str]:
+    """The metadata every run sends the worker: the call's, and its span as the run's parent, so the
+    job's runs continue the trace of the request that submitted it."""
+    forwarded = dict(call.forward_metadata)
+    if call.trace is not None:
+        forwarded[metadata.TRACEPARENT] = call.trace.header
+        if call.trace.tracestate:
+            forwarded[metadata.TRACESTATE] = call.trace.tracestate
+    return forwarded

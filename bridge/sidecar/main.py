@@ -148,6 +148,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         )
         await delivery.start()
         stack.push_async_callback(delivery.aclose)
+        metrics.watch_jobs(lambda: runner.running)
         service = SidecarService(pool, interceptors, settings.max_timeout, forward)
         record_outgoing = writer.record if settings.log_outgoing else _discard
         server = await serve_proxy(service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing)
@@ -184,7 +185,15 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         admin_app = create_admin_app(metrics.registry, console, readiness.problems)
         admin = await start_admin_site(admin_app, settings.admin_host, settings.admin_port)
         stack.push_async_callback(admin.stop)
-        announce(ready_file, role="sidecar", grpc=server.address, admin=admin.url)
+        facts = {"grpc": server.address, "admin": admin.url}
+        if settings.metrics_port >= 0:
+            # Metrics on a port of their own, for a scraper that must not reach the admin site.
+            metrics_site = await start_admin_site(
+                create_admin_app(metrics.registry), settings.metrics_host, settings.metrics_port
+            )
+            stack.push_async_callback(metrics_site.stop)
+            facts["metrics"] = f"{metrics_site.url}/metrics"
+        announce(ready_file, role="sidecar", **facts)
         await asyncio.Event().wait()
 
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 from bridge.auth.failures import AuthFailure
 from bridge.errors import Status
 from bridge.events.model import Event
+from bridge.process_metrics import process_registry
 from bridge.sidecar.observation import CallSummary
 
 # Latency buckets from 0.5 ms: the bridge's hops are sub-millisecond to a few ms.
@@ -23,7 +24,7 @@ class SidecarMetrics:
     """The sidecar's metrics in their own registry."""
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
+        self.registry = process_registry()
         self.calls = Counter(
             "rpcbridge_sidecar_calls",
             "Calls proxied by the sidecar, by procedure and outcome.",
@@ -118,6 +119,13 @@ class SidecarMetrics:
             registry=self.registry,
         )
         lost.set_function(dropped)
+
+    def watch_jobs(self, running: Callable[[], float]) -> None:
+        """Expose how many background jobs this sidecar is running now."""
+        gauge = Gauge(
+            "rpcbridge_jobs_running", "Background jobs this sidecar is running now.", registry=self.registry
+        )
+        gauge.set_function(running)
 
     def observe(self, summary: CallSummary) -> None:
         """Count one call (a sink for `ObserveCalls`)."""

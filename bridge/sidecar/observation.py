@@ -75,6 +75,7 @@ def write_access_line(summary: CallSummary) -> None:
                 "duration_ms": round(summary.duration * 1000, 3),
                 "request_bytes": len(call.request),
                 "response_bytes": len(summary.response),
+                "trace_id": call.trace.trace_id if call.trace is not None else None,
             },
         )
     )

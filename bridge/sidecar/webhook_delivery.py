@@ -1,7 +1,8 @@
 """The sidecar's webhook delivery loop: claims due deliveries from the outbox, attempts them, records.
 
 Pure of transport: attempts go through `mail_sender.send_for_listener` (a signed POST or a mail,
-the standard library in a bounded thread pool), deliveries through a `DeliveryOutbox` (`bridge.store.sql_outbox.SqlOutbox`).
+the standard library in a bounded thread pool), deliveries through a `DeliveryOutbox`
+(`bridge.store.sql_outbox.SqlOutbox`).
 Concurrency is bounded in total (`webhook_concurrency`) and per listener
 (`webhook_concurrency_per_listener`), so a slow receiver holds at most its own slots.
 """

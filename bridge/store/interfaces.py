@@ -21,7 +21,7 @@ from typing import Protocol
 
 from bridge.errors import BridgeError
 from bridge.events.model import Event
-from bridge.store.records import CallFilter, CallPage, CallRecord, Job, JobFault, User
+from bridge.store.records import CallFilter, CallPage, CallRecord, CallStats, Job, JobFault, User
 from bridge.store.webhook_records import Attempt, Delivery, Listener
 
 
@@ -127,6 +127,12 @@ class CallLogStore(CallLogSink, Protocol):
 
     async def purge_older_than(self, days: float, now: datetime.datetime | None = None) -> int:
         """Delete records that started more than `days` before `now`; return how many."""
+        ...
+
+    async def stats(
+        self, since: datetime.datetime, until: datetime.datetime, bucket_seconds: int, top: int = 10
+    ) -> CallStats:
+        """Incoming traffic over [since, until) by `bucket_seconds`, and its `top` procedures and faults."""
         ...
 
 

@@ -89,6 +89,12 @@ def _events_and_webhooks(serial: str, time: str, boolean: str) -> tuple[str, ...
     )
 
 
+# The W3C trace id of each incoming call (32 hex digits); '' for rows written before traces.
+_TRACE_ID_STATEMENTS = (
+    "ALTER TABLE call_log ADD COLUMN trace_id TEXT NOT NULL DEFAULT ''",
+    "CREATE INDEX call_log_trace_id ON call_log (trace_id)",
+)
+
 # Times are integer microseconds since the epoch in SQLite, TIMESTAMPTZ in PostgreSQL.
 SQLITE_MIGRATIONS: Final = (
     Migration(
@@ -139,6 +145,7 @@ SQLITE_MIGRATIONS: Final = (
             " expires_at INTEGER NOT NULL)",
         ),
     ),
+    Migration(5, "call-log trace ids", _TRACE_ID_STATEMENTS),
 )
 
 POSTGRES_MIGRATIONS: Final = (
@@ -192,6 +199,7 @@ POSTGRES_MIGRATIONS: Final = (
             " expires_at TIMESTAMPTZ NOT NULL)",
         ),
     ),
+    Migration(5, "call-log trace ids", _TRACE_ID_STATEMENTS),
 )
 
 MIGRATIONS: Final[Mapping[str, tuple[Migration, ...]]] = {

@@ -111,6 +111,7 @@ class CallRecord:
     request_id: str = ""
     fault_code: int | None = None
     status: str = ""
+    trace_id: str = ""
     request_bytes: int = 0
     response_bytes: int = 0
     arguments: str | None = None
@@ -130,7 +131,7 @@ class CallRecord:
 class CallFilter:
     """Conditions for a call-log query; None means "any". `since` is inclusive, `until` exclusive.
 
-    `procedure`, `user` and `request_id` match exactly (case-sensitively, alike in every store).
+    `procedure`, `user`, `request_id` and `trace_id` match exactly (case-sensitively, alike in every store).
     """
 
     procedure: str | None = None
@@ -138,6 +139,7 @@ class CallFilter:
     outcome: str | None = None
     direction: str | None = None
     request_id: str | None = None
+    trace_id: str | None = None
     since: datetime.datetime | None = None
     until: datetime.datetime | None = None
 
@@ -158,6 +160,51 @@ class CallPage:
 
     records: tuple[CallRecord, ...]
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrafficBucket:
+    """Incoming calls started in one time bucket: counts by outcome, nearest-rank latency percentiles."""
+
+    start: datetime.datetime
+    ok: int = 0
+    fault: int = 0
+    error: int = 0
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+    @property
+    def calls(self) -> int:
+        """Every call of the bucket, whatever its outcome."""
+        return self.ok + self.fault + self.error
+
+
+@dataclass(frozen=True, slots=True)
+class FaultCount:
+    """How many incoming calls ended in one fault code ("fault") or one gRPC status ("error")."""
+
+    outcome: str
+    fault_code: int | None
+    status: str
+    calls: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallStats:
+    """The call log's incoming traffic over [since, until): every bucket (empty ones too), the
+    busiest procedures and the commonest faults, for the admin overview."""
+
+    since: datetime.datetime
+    until: datetime.datetime
+    bucket_seconds: int
+    buckets: tuple[TrafficBucket, ...]
+    busiest: tuple[tuple[str, int], ...]
+    faults: tuple[FaultCount, ...]
+
+    @property
+    def calls(self) -> int:
+        """Every call of the window."""
+        return sum(bucket.calls for bucket in self.buckets)
 
 
 QUEUED: Final = "queued"

@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from bridge.store.call_stats import call_stats
 from bridge.store.database import Database, Row, utc_now
 from bridge.store.interfaces import DuplicateUserError, InvalidUserError, UnknownUserError
 from bridge.store.key_cipher import KeyCipher
@@ -20,6 +21,7 @@ from bridge.store.records import (
     CallFilter,
     CallPage,
     CallRecord,
+    CallStats,
     User,
     check_key,
     check_scopes,
@@ -174,7 +176,7 @@ class SqlUserStore:
 # placeholders; every value travels as a bound parameter.
 _CALL_COLUMNS: Final = (
     "called_at, direction, protocol, procedure, username, peer, request_id, outcome, fault_code,"
-    " status, duration_ms, request_bytes, response_bytes, arguments, result"
+    " status, duration_ms, request_bytes, response_bytes, arguments, result, trace_id"
 )
 
 
@@ -202,6 +204,7 @@ class SqlCallLogStore:
             int(record.response_bytes),
             record.arguments,
             record.result,
+            record.trace_id,
         )
 
     def _record(self, row: Row) -> CallRecord:
@@ -222,6 +225,7 @@ class SqlCallLogStore:
             response_bytes=int(row["response_bytes"]),
             arguments=row["arguments"],
             result=row["result"],
+            trace_id=row["trace_id"],
         )
 
     async def write_many(self, records: Sequence[CallRecord]) -> None:
@@ -231,7 +235,7 @@ class SqlCallLogStore:
         async with self._db.transaction() as session:
             await session.executemany(
                 f"INSERT INTO call_log ({_CALL_COLUMNS}) VALUES"  # noqa: S608
-                " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
                 [self._row_values(record) for record in records],
             )
 
@@ -247,6 +251,7 @@ class SqlCallLogStore:
             ("outcome", filters.outcome),
             ("direction", filters.direction),
             ("request_id", filters.request_id),
+            ("trace_id", filters.trace_id),
         ):
             if value is not None:
                 args.append(value)
@@ -291,6 +296,12 @@ class SqlCallLogStore:
             return await session.execute(
                 "DELETE FROM call_log WHERE called_at < $1", self._db.encode_time(cutoff)
             )
+
+    async def stats(
+        self, since: datetime.datetime, until: datetime.datetime, bucket_seconds: int, top: int = 10
+    ) -> CallStats:
+        """Incoming traffic over [since, until) by `bucket_seconds`, and its `top` procedures and faults."""
+        return await call_stats(self._db, since, until, bucket_seconds, top)
 
 
 class SqlAdminStore:

@@ -64,7 +64,7 @@ def users_listing(data_dir: Path) -> str:
     not CHROMIUM.exists() and not os.environ.get("CI"), reason="needs Debian's chromium at /usr/bin/chromium"
 )
 def test_admin_console_in_a_browser(tmp_path: Path) -> None:
-    """Log in, find a logged XML-RPC call and its detail, create a user (key shown once), disable it,
+    """Log in to the overview charting a call, find its detail, create a user (key shown once), disable it,
     add a webhook listener with a filter (secret shown once), see its event and redeliver its delivery."""
     expect = playwright_sync.expect
     scratch = tmp_path / "deployment"
@@ -81,11 +81,29 @@ def test_admin_console_in_a_browser(tmp_path: Path) -> None:
                 page.set_default_timeout(15_000)
                 admin = bridge.admin_url
 
-                page.goto(admin + "/calls")
+                page.goto(admin + "/overview")
                 expect(page).to_have_url(admin + "/login")
                 page.screenshot(path=tmp_path / "login.png")
                 page.get_by_label("Admin password").fill(PASSWORD)
                 page.get_by_role("button", name="Log in").click()
+                expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+
+                # The overview draws the call once the batched call log has it.
+                busiest = page.locator('svg[data-chart="procedures"] g.row[data-name="echo"]')
+
+                def call_is_charted() -> bool:
+                    page.reload()
+                    return busiest.count() > 0
+
+                wait_until(call_is_charted, timeout=20, interval=0.5)
+                expect(busiest).to_have_attribute("data-count", "1")
+                ok_bars = page.locator('svg[data-chart="calls"] rect.bar.ok')
+                assert sum(int(bar.get_attribute("data-count") or 0) for bar in ok_bars.all()) == 1
+                expect(page.locator('svg[data-chart="latency"] circle.point.p99')).to_have_count(1)
+                expect(page.locator("svg.chart").first).to_be_visible()
+                page.screenshot(path=tmp_path / "overview.png", full_page=True)
+
+                page.get_by_role("link", name="Call log").click()
                 expect(page.get_by_role("heading", name="Call log")).to_be_visible()
 
                 # The sidecar writes the call log in batches: reload until the call is there.
@@ -101,6 +119,7 @@ def test_admin_console_in_a_browser(tmp_path: Path) -> None:
                 echo_rows.first.get_by_role("link", name="Details").click()
                 expect(page.get_by_role("heading", name="echo")).to_be_visible()
                 expect(page.locator("dl.fields")).to_contain_text("xmlrpc")
+                expect(page.locator("dl.fields")).to_contain_text("Trace ID")
                 page.screenshot(path=tmp_path / "call-detail.png", full_page=True)
 
                 page.get_by_role("link", name="API users").click()

@@ -26,7 +26,16 @@ def replace_session_cookie(client: AdminClient, value: str) -> None:
     client.session.cookie_jar.update_cookies({"rpcbridge_admin": value}, response_url=client.make_url("/"))
 
 
-PROTECTED = ["/", "/calls", "/calls?procedure=echo", "/calls/1", "/users", "/procedures", "/nowhere"]
+PROTECTED = [
+    "/",
+    "/overview",
+    "/calls",
+    "/calls?procedure=echo",
+    "/calls/1",
+    "/users",
+    "/procedures",
+    "/nowhere",
+]
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/metrics"])
@@ -42,7 +51,7 @@ async def test_pages_redirect_to_login(with_password: AdminClient, path: str) ->
     response = await with_password.get(path, allow_redirects=False)
     assert response.status == 303
     assert response.headers["Location"].startswith("/login")
-    if path not in ("/", "/calls"):
+    if path not in ("/", "/overview"):
         assert "next=" in response.headers["Location"]
 
 
@@ -86,9 +95,9 @@ async def test_right_password_logs_in_and_goes_on(with_password: AdminClient) ->
     "target", ["//evil.example/", "https://evil.example/", "/\\evil.example", "/logout", ""]
 )
 async def test_login_never_redirects_off_site(with_password: AdminClient, target: str) -> None:
-    """`next` that leaves the site (or loops to login/logout) is replaced by /calls."""
+    """`next` that leaves the site (or loops to login/logout) is replaced by the overview."""
     response = await log_in(with_password, PASSWORD, target)
-    assert response.headers["Location"] == "/calls"
+    assert response.headers["Location"] == "/overview"
 
 
 async def test_session_cookie_flags(with_password: AdminClient) -> None:

@@ -15,6 +15,7 @@ from bridge.errors import Fault, Status
 from bridge.procedures import ProcedureInfo
 from bridge.sidecar.interception import ProxiedCall, ProxyReply
 from bridge.sidecar.jobs import JOB_CODEC, BackgroundJobs, job_status
+from bridge.tracing import TraceParent
 from tests.unit.auth.fakes import NOW, FakeUserStore, FixedClock, RecordingNonceStore
 from tests.unit.jobs.fakes import T0, FakeJobStore, a_job, request_bytes
 
@@ -64,6 +65,7 @@ class Harness:
         caller: str | None = None,
         received: dict[str, str] | None = None,
         api_version: int = 0,
+        trace: TraceParent | None = None,
     ) -> ProxyReply:
         proxied = ProxiedCall(
             procedure=procedure,
@@ -76,6 +78,7 @@ class Harness:
             timeout=30.0,
             caller=caller,
             forward_metadata={"x-extra": "1"},
+            trace=trace,
         )
         return await self.jobs(proxied, self._proceed)
 
@@ -111,6 +114,17 @@ async def test_background_call_is_stored_before_its_id_is_answered(harness: Harn
     assert job.forward_metadata == {"x-extra": "1"}
     assert harness.accepted == 1
     assert harness.forwarded == []
+
+
+async def test_a_jobs_runs_continue_the_trace_of_the_call_that_submitted_it(harness: Harness) -> None:
+    """The submitting call's span is stored as the parent every run sends the worker."""
+    trace = TraceParent("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", "01", "congo=t61rcWkgMzE")
+    await harness.ask("jobs.slow_add", 2, 3, trace=trace)
+    assert harness.store.jobs[JOB_ID].forward_metadata == {
+        "x-extra": "1",
+        metadata.TRACEPARENT: trace.header,
+        metadata.TRACESTATE: "congo=t61rcWkgMzE",
+    }
 
 
 async def test_job_of_an_auth_procedure_belongs_to_its_caller(harness: Harness) -> None:

@@ -114,7 +114,12 @@ def test_missing_method_is_invalid_request() -> None:
 
 def test_rpc_dot_names_are_reserved() -> None:
     """Names beginning with "rpc." are reserved (section 4): Method not found, the id kept."""
-    assert only(member(method="rpc.discover", id=3)) == Request(3, error=fault(METHOD_NOT_FOUND))
+    assert only(member(method="rpc.ping", id=3)) == Request(3, error=fault(METHOD_NOT_FOUND))
+
+
+def test_rpc_discover_is_the_one_rpc_extension_let_through() -> None:
+    """OpenRPC's rpc.discover is an rpc-internal extension the bridge implements: it becomes a call."""
+    assert only(member(method="rpc.discover", id=3)).call == Call("rpc.discover")
 
 
 def test_rpc_dot_notification_stays_unanswered() -> None:

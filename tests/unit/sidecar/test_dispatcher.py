@@ -47,7 +47,32 @@ async def test_a_call_is_read_from_the_wire_passes_the_chain_and_reaches_its_wor
         "req-9",
     )
     assert (call.peer, call.timeout) == ("ipv4:10.0.0.1:1", 3.0)
-    assert workers.sent == [("127.0.0.1:7001", request, {metadata.REQUEST_ID: "req-9"}, 3.0)]
+    assert call.trace is not None
+    sent = {metadata.REQUEST_ID: "req-9", metadata.TRACEPARENT: call.trace.header}
+    assert workers.sent == [("127.0.0.1:7001", request, sent, 3.0)]
+
+
+async def test_a_received_traceparent_is_continued_and_the_worker_gets_the_sidecars_span_as_parent() -> None:
+    workers = served(ProcedureInfo("echo"))
+    seen = Remember()
+    service = SidecarService(workers, [seen], MAX_TIMEOUT)
+    received = {
+        metadata.TRACEPARENT: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        metadata.TRACESTATE: "congo=t61rcWkgMzE",
+    }
+
+    await service.invoke(request_bytes("echo"), received, "ipv4:127.0.0.1:1", None)
+    all_zero = {metadata.TRACEPARENT: "00-" + "0" * 32 + "-00f067aa0ba902b7-01"}
+    await service.invoke(request_bytes("echo"), all_zero, "ipv4:127.0.0.1:1", None)
+
+    continued, fresh = (call.trace for call in seen.calls)
+    assert continued is not None and fresh is not None
+    assert continued.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert continued.span_id != "00f067aa0ba902b7"
+    assert fresh.trace_id not in ("0" * 32, continued.trace_id)
+    forwarded = workers.sent[0][2]
+    assert forwarded[metadata.TRACEPARENT] == continued.header
+    assert forwarded[metadata.TRACESTATE] == "congo=t61rcWkgMzE"
 
 
 async def test_the_frontend_names_the_real_peer_and_the_deadline_is_capped() -> None:
