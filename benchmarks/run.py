@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from benchmarks import report
+from benchmarks import events_bench, report
 from benchmarks.bench_env import BenchEnvFailed, ensure_bench_venv
 from benchmarks.deployments import DEPLOYMENTS, Deployment, Paths
 from benchmarks.load import CONNECTIONS, THREADS, LoadFailed, find_wrk
@@ -49,14 +49,15 @@ def _env_int(name: str, default: int, environ: dict[str, str]) -> int:
 
 
 def _selected(environ: dict[str, str]) -> list[Deployment]:
+    every = (*DEPLOYMENTS, *events_bench.DEPLOYMENTS)
     keys = [key.strip() for key in environ.get("BENCH_ONLY", "").split(",") if key.strip()]
     if not keys:
-        return list(DEPLOYMENTS)
-    known = {d.key for d in DEPLOYMENTS}
+        return list(every)
+    known = {d.key for d in every}
     unknown = [key for key in keys if key not in known]
     if unknown:
         raise SystemExit(f"bench: unknown BENCH_ONLY key(s) {unknown}; known: {sorted(known)}")
-    return [d for d in DEPLOYMENTS if d.key in keys]
+    return [d for d in every if d.key in keys]
 
 
 def _pinning() -> tuple[int | None, int | None]:
@@ -213,6 +214,8 @@ def main() -> int:
         print("bench: interrupted; every server started has been stopped", file=sys.stderr)
         return 130
     _print_report(measurements, deployments, findings, budget)
+    for line in events_bench.ratios(measurements, scratch):
+        print(f"\nevents (same run; CPU per call above 1x: the event costs that much more):\n  {line}")
     out = OUTPUT_DIR / "last-run.json"
     report.write_json(out, measurements, {**context, "bridge_log_findings": findings})
     print(f"\nwritten to {out.relative_to(ROOT)} (logs in {scratch.relative_to(ROOT)}/)")
