@@ -19,6 +19,15 @@ from bridge.store.interfaces import StoreUnavailable
 
 APPLICATION_NAME: Final = "rpcbridge"
 _DRIVER_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# The server ended a pooled connection (a restart, a failover, pg_terminate_backend): the pool
+# replaces closed connections when they are acquired, so a read may be repeated on a fresh one.
+_CONNECTION_LOST: Final = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    ConnectionError,
+)
 
 
 def redact_url(url: str) -> str:
@@ -41,11 +50,17 @@ def _rowcount(status: str) -> int:
 
 
 class PostgresSession:
-    """Statements on one pooled connection."""
+    """Statements on one pooled connection.
 
-    def __init__(self, connection: Any, where: str) -> None:
+    Args:
+        pool: outside a transaction, where a read whose connection the server ended is repeated
+            once on a fresh connection; None (in a transaction) never repeats anything.
+    """
+
+    def __init__(self, connection: Any, where: str, pool: Any = None) -> None:
         self._connection = connection
         self._where = where
+        self._pool = pool
 
     async def execute(self, sql: str, *args: Any) -> int:
         """Run one statement; return the number of rows it changed."""
@@ -63,18 +78,24 @@ class PostgresSession:
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         """Run a query and return every row."""
-        try:
-            return [dict(record) for record in await self._connection.fetch(sql, *args)]
-        except _DRIVER_ERRORS as exc:
-            raise _unavailable(exc, self._where) from exc
+        return [dict(record) for record in await self._read("fetch", sql, args)]
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """Run a query and return its first row, or None."""
+        record = await self._read("fetchrow", sql, args)
+        return None if record is None else dict(record)
+
+    async def _read(self, method: str, sql: str, args: tuple[Any, ...]) -> Any:
         try:
-            record = await self._connection.fetchrow(sql, *args)
+            try:
+                return await getattr(self._connection, method)(sql, *args)
+            except _CONNECTION_LOST:
+                if self._pool is None:
+                    raise
+            async with self._pool.acquire() as fresh:
+                return await getattr(fresh, method)(sql, *args)
         except _DRIVER_ERRORS as exc:
             raise _unavailable(exc, self._where) from exc
-        return None if record is None else dict(record)
 
 
 class PostgresDatabase:
@@ -118,7 +139,7 @@ class PostgresDatabase:
         """A pooled connection, each statement committing on its own."""
         try:
             async with self._pool.acquire() as connection:
-                yield PostgresSession(connection, self._where)
+                yield PostgresSession(connection, self._where, self._pool)
         except _DRIVER_ERRORS as exc:
             raise _unavailable(exc, self._where) from exc
 

@@ -56,12 +56,20 @@ def logged_trace_ids(data_dir: Path, procedure: str) -> list[str]:
 def test_a_traceparent_sent_over_http_reaches_the_procedure_the_logs_and_the_call_log(
     traced: Deployment,
 ) -> None:
-    """The procedure sees the client's trace id; the frontend and sidecar log lines and the call log too."""
+    """The procedure sees the client's trace id; the sidecar's call line and the call log too, and
+    the frontend's request line (written at INFO when a call faults) carries it as well."""
     result, _ = traced_call(traced.url, TRACEPARENT)
     assert result == TRACE_ID
     wait_until(lambda: logged_trace_ids(traced.scratch / "data", "trace.id") == [TRACE_ID])
     wait_until(lambda: f"trace_id={TRACE_ID}" in traced.sidecar.log())
-    assert f"trace_id={TRACE_ID}" in traced.frontend.log()
+    status, _, _ = post(
+        traced.url + "/rpc",
+        b'{"jsonrpc": "2.0", "method": "no.such.procedure", "id": 2}',
+        "application/json",
+        {"traceparent": TRACEPARENT},
+    )
+    assert status == 200
+    wait_until(lambda: f"trace_id={TRACE_ID}" in traced.frontend.log())
 
 
 def test_an_invalid_traceparent_is_ignored_and_a_new_trace_started(traced: Deployment) -> None:
