@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Final
 
 from google.protobuf import struct_pb2
@@ -29,11 +29,19 @@ _EPOCH: Final = datetime.datetime(1970, 1, 1)
 def to_value(value: Any) -> value_pb2.Value:
     """Encode one neutral value; raises TypeError for a value outside the neutral types."""
     message = value_pb2.Value()
+    fill_value(message, value)
+    return message
+
+
+def fill_value(message: value_pb2.Value, value: Any) -> None:
+    """Encode one neutral value into `message` in place (no copy, unlike assigning a `to_value`)."""
     try:
-        _fill(message, value, 0)
+        if type(value) is str:  # the common argument and result, without the type ladder
+            message.string_value = value
+        else:
+            _fill(message, value, 0)
     except UnicodeEncodeError as exc:  # JSON may carry lone surrogates; protobuf strings may not
         raise TypeError("a string holds a lone surrogate, which is not Unicode text") from exc
-    return message
 
 
 def _fill(message: value_pb2.Value, value: Any, depth: int) -> None:
@@ -193,19 +201,19 @@ def _from_datetime(message: value_pb2.DateTime) -> datetime.datetime:
     return wall
 
 
-def to_fields(named: Iterable[tuple[str, Any]]) -> list[value_pb2.StructField]:
-    """Encode named arguments as ordered struct fields."""
-    return [value_pb2.StructField(key=key, value=to_value(item)) for key, item in named]
-
-
 def call_to_request(call: Call, api_version: int = 0, protocol: str = "") -> worker_pb2.InvokeRequest:
     """Encode a call; raises TypeError when an argument is outside the neutral types."""
     request = worker_pb2.InvokeRequest(procedure=call.procedure, api_version=api_version, protocol=protocol)
+    # Each value is filled in place in the repeated field: extending with built messages copies them.
     if call.named is not None:
         request.by_name = True
-        request.named_params.extend(to_fields(call.named.items()))
+        named_params = request.named_params
+        for key, item in call.named.items():
+            fill_value(named_params.add(key=key).value, item)
     else:
-        request.params.extend(to_value(item) for item in call.params)
+        params = request.params
+        for item in call.params:
+            fill_value(params.add(), item)
     return request
 
 
@@ -219,12 +227,17 @@ def request_to_call(request: worker_pb2.InvokeRequest) -> Call:
 
 def outcome_to_response(outcome: Outcome) -> worker_pb2.InvokeResponse:
     """Encode an outcome; raises TypeError when a result is outside the neutral types."""
+    response = worker_pb2.InvokeResponse()
     if isinstance(outcome, Success):
-        return worker_pb2.InvokeResponse(result=to_value(outcome.value))
-    fault = worker_pb2.Fault(code=outcome.code, message=outcome.message)
+        fill_value(response.result, outcome.value)
+        return response
+    fault = response.fault
+    fault.SetInParent()
+    fault.code = outcome.code
+    fault.message = outcome.message
     if outcome.data is not None:
-        fault.data.CopyFrom(to_value(outcome.data))
-    return worker_pb2.InvokeResponse(fault=fault)
+        fill_value(fault.data, outcome.data)
+    return response
 
 
 def lift_leading_params(request: bytes, count: int) -> tuple[list[Any], bytes]:
