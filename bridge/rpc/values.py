@@ -232,7 +232,6 @@ def outcome_to_response(outcome: Outcome) -> worker_pb2.InvokeResponse:
         fill_value(response.result, outcome.value)
         return response
     fault = response.fault
-    fault.SetInParent()
     fault.code = outcome.code
     fault.message = outcome.message
     if outcome.data is not None:

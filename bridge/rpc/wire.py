@@ -20,6 +20,9 @@ REQUEST_API_VERSION = 4  # InvokeRequest.api_version
 REQUEST_PROTOCOL = 5  # InvokeRequest.protocol
 RESPONSE_FAULT = 2  # InvokeResponse.fault (oneof outcome)
 FAULT_CODE = 1  # Fault.code
+_REQUEST_HEAD = frozenset({REQUEST_PROCEDURE, REQUEST_API_VERSION, REQUEST_PROTOCOL})
+_RESPONSE_FAULT = frozenset({RESPONSE_FAULT})
+_FAULT_CODE = frozenset({FAULT_CODE})
 
 
 class WireError(BridgeError, ValueError):
@@ -39,8 +42,9 @@ def _varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _fields(data: bytes) -> dict[int, int | bytes]:
-    """Top-level fields: number -> varint value or length-delimited bytes (last occurrence wins)."""
+def _fields(data: bytes, keep: frozenset[int]) -> dict[int, int | bytes]:
+    """Top-level fields numbered in `keep`: number -> varint value or length-delimited bytes (last
+    occurrence wins). Every field is checked; only kept ones are copied out (arguments are not)."""
     found: dict[int, int | bytes] = {}
     pos = 0
     while pos < len(data):
@@ -52,7 +56,8 @@ def _fields(data: bytes) -> dict[int, int | bytes]:
             length, pos = _varint(data, pos)
             if pos + length > len(data):
                 raise WireError("truncated field")
-            found[number] = data[pos : pos + length]
+            if number in keep:
+                found[number] = data[pos : pos + length]
             pos += length
         elif wire_type == _I64:
             pos += 8
@@ -76,7 +81,7 @@ class RequestHead:
 
 def read_request_head(data: bytes) -> RequestHead:
     """Procedure, API version and protocol of an InvokeRequest."""
-    fields = _fields(data)
+    fields = _fields(data, _REQUEST_HEAD)
     try:
         procedure = _text(fields.get(REQUEST_PROCEDURE, b""))
         protocol = _text(fields.get(REQUEST_PROTOCOL, b""))
@@ -88,10 +93,10 @@ def read_request_head(data: bytes) -> RequestHead:
 
 def read_fault_code(data: bytes) -> int | None:
     """The fault code of an InvokeResponse, or None when it holds a result."""
-    fault = _fields(data).get(RESPONSE_FAULT)
+    fault = _fields(data, _RESPONSE_FAULT).get(RESPONSE_FAULT)
     if not isinstance(fault, bytes):
         return None
-    code = _fields(fault).get(FAULT_CODE, 0)
+    code = _fields(fault, _FAULT_CODE).get(FAULT_CODE, 0)
     # int32 is sign-extended to 64 bits on the wire.
     return (code - (1 << 64) if code >= 1 << 63 else code) if isinstance(code, int) else 0
 
