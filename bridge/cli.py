@@ -85,8 +85,6 @@ def _parser() -> argparse.ArgumentParser:
     sidecar.add_argument("--grpc-port", type=int)
     sidecar.add_argument("--admin-port", type=int)
     sidecar.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
-    # `rpcbridge up` serves its own frontend on a unix socket as well (setting unix_sockets).
-    sidecar.add_argument("--local-socket", default="", help=argparse.SUPPRESS)
 
     frontend = command("frontend", "serve XML-RPC and JSON-RPC over HTTP")
     frontend.add_argument("--sidecar", dest="sidecar_target", metavar="HOST:PORT")
@@ -174,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "sidecar":
             from bridge.sidecar.main import run_sidecar
 
-            return _run(run_sidecar(settings, args.ready_file, args.local_socket))
+            return _run(run_sidecar(settings, args.ready_file))
         from bridge.frontend.main import run_frontend
 
         return _run(run_frontend(settings, args.ready_file))

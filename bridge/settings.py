@@ -84,9 +84,6 @@ class Settings:
     # Carry calls between the bridge's own processes on multiplexed, micro-batched streams;
     # false sends one unary gRPC call per call (docs/concepts.md, "Transport").
     stream_calls: bool = True
-    # `rpcbridge up`: its processes reach each other over unix sockets in a private directory
-    # instead of loopback TCP (cheaper per message); false: TCP. Not with worker mTLS.
-    unix_sockets: bool = True
     # In the file and the environment these are flat keys (max_body_bytes, ...), as before.
     limits: Limits = field(default_factory=Limits)
     # Seconds a client has to send a request's headers (from connecting, or from the previous

@@ -142,9 +142,6 @@ def _free_port(host: str) -> int:
         return port
 
 
-_MAX_SOCKET_DIR = 90
-
-
 def _reachable_host(host: str) -> str:
     """Where a local child reaches a server listening on `host` (a wildcard means loopback)."""
     return "127.0.0.1" if host in ("", "0.0.0.0", "::") else host  # noqa: S104 -- compared, not bound
@@ -192,17 +189,9 @@ async def run_up(
     servers: list[Child] = []
     with tempfile.TemporaryDirectory(prefix="rpcbridge-up-") as scratch:
         ready_dir = Path(scratch)
-        # The directory is the caller's alone (0700), so only its user can reach these sockets.
-        local = (
-            settings.unix_sockets
-            and settings.worker_tls is None
-            and hasattr(socket, "AF_UNIX")
-            and len(scratch) < _MAX_SOCKET_DIR  # a socket's path must fit sockaddr_un (108 bytes)
-        )
         try:
             for index, target in enumerate(worker_targets):
-                listen = f"unix:{ready_dir / f'worker{index}.sock'}" if local else "127.0.0.1:0"
-                args = ["worker", target, "--listen", listen, *common]
+                args = ["worker", target, "--listen", "127.0.0.1:0", *common]
                 workers.append(await _spawn(f"worker {target}", args, ready_dir / f"worker{index}.json", env))
             for index, spec in enumerate(legacy_upstreams):
                 args = _legacy_args(spec, sidecar_address, common)
@@ -210,15 +199,11 @@ async def run_up(
             addresses = [(await _wait_ready(child))["address"] for child in workers]
             sidecar_args = ["sidecar", "--grpc-port", str(grpc_port)]
             sidecar_args += ["--admin-port", str(settings.admin_port), *common]
-            local_socket = f"unix:{ready_dir / 'sidecar.sock'}" if local else ""
-            if local_socket:
-                sidecar_args += ["--local-socket", local_socket]
             for address in addresses:
                 sidecar_args += ["--worker", address]
             servers.append(await _spawn("sidecar", sidecar_args, ready_dir / "sidecar.json", env))
             sidecar = await _wait_ready(servers[0])
-            to_sidecar = local_socket or sidecar["grpc"]
-            frontend_args = ["frontend", "--sidecar", to_sidecar, "--http-port", str(settings.http_port)]
+            frontend_args = ["frontend", "--sidecar", sidecar["grpc"], "--http-port", str(settings.http_port)]
             servers.insert(
                 0, await _spawn("frontend", [*frontend_args, *common], ready_dir / "frontend.json", env)
             )

@@ -105,9 +105,9 @@ class _ProxyServicer:
 
 
 async def serve_proxy(
-    handler: ProxyHandler, listen: str, record_outgoing: Callable[[CallRecord], None], also_unix: str = ""
+    handler: ProxyHandler, listen: str, record_outgoing: Callable[[CallRecord], None]
 ) -> RunningServer:
-    """Start the proxy's gRPC server on `listen` (port 0 = kernel-chosen), and on `also_unix` if given.
+    """Start the proxy's gRPC server on `listen` (port 0 = kernel-chosen).
 
     Args:
         record_outgoing: where records of outgoing calls, sent by client kits and legacy
@@ -120,9 +120,5 @@ async def serve_proxy(
     )
     outgoing = outgoing_calls_handler(record_outgoing)
     return await start_server(
-        listen,
-        [generic, outgoing],
-        [WORKER_SERVICE, OUTGOING_SERVICE_NAME],
-        reflection=True,
-        also_unix=also_unix,
+        listen, [generic, outgoing], [WORKER_SERVICE, OUTGOING_SERVICE_NAME], reflection=True
     )

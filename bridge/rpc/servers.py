@@ -12,7 +12,6 @@ from grpc_health.v1.health import aio as health_aio  # type: ignore[attr-defined
 from bridge.errors import ConfigError
 from rpcbridge.v1 import worker_pb2
 
-UNIX_PREFIX = "unix:"
 # Calls carry bounded payloads; the frontend enforces the HTTP limits, this bounds gRPC clients.
 MAX_MESSAGE_BYTES = 16 << 20
 SERVER_OPTIONS: Sequence[tuple[str, int]] = (
@@ -43,13 +42,10 @@ async def start_server(
     credentials: grpc.ServerCredentials | None = None,
     *,
     reflection: bool = False,
-    also_unix: str = "",
 ) -> RunningServer:
-    """Bind `listen` (host:port, port 0 = kernel-chosen, or unix:PATH), register handlers and health, start.
+    """Bind `listen` (host:port, port 0 = kernel-chosen), register handlers and health, start.
 
     Args:
-        also_unix: a further plaintext listening address, unix:PATH, for the processes
-            `rpcbridge up` starts beside this one (docs/concepts.md, "Transport").
         credentials: serve TLS with these (mTLS for workers); None serves plaintext.
         reflection: also serve gRPC server reflection for `service_names` and health, so tools
             such as grpcurl and Postman can list and call them without the protos.
@@ -73,18 +69,14 @@ async def start_server(
             port = server.add_insecure_port(listen)
         else:
             port = server.add_secure_port(listen, credentials)
-        if also_unix and not server.add_insecure_port(also_unix):
-            raise RuntimeError("not bound")
     except RuntimeError as exc:
-        raise ConfigError(f"cannot listen on {also_unix or listen}: {exc}") from exc
+        raise ConfigError(f"cannot listen on {listen}: {exc}") from exc
     if port == 0 and port_text != "0":
         raise ConfigError(f"cannot listen on {listen}")
     await server.start()
     for name in ("", *service_names):
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    # A unix socket's address is its path; grpc reports 1 as its "port".
-    address = listen if listen.startswith(UNIX_PREFIX) else f"{host or '127.0.0.1'}:{port}"
-    return RunningServer(server, address, health_servicer)
+    return RunningServer(server, f"{host or '127.0.0.1'}:{port}", health_servicer)
 
 
 WORKER_SERVICE = "rpcbridge.v1.Worker"

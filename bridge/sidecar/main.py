@@ -32,12 +32,8 @@ from bridge.store.factory import open_stores
 from bridge.store.records import CallRecord
 
 
-async def run_sidecar(settings: Settings, ready_file: Path | None, local_socket: str = "") -> None:
-    """Serve the sidecar (gRPC proxy, interceptors, stores and admin site) until cancelled.
-
-    Args:
-        local_socket: unix:PATH to serve on as well, for a frontend `rpcbridge up` starts beside it.
-    """
+async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
+    """Serve the sidecar (gRPC proxy, interceptors, stores and admin site) until cancelled."""
     catalogue = Catalogue()
     pool = WorkerPool(
         catalogue,
@@ -90,9 +86,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None, local_socket:
         stack.push_async_callback(runner.aclose)
         service = SidecarService(pool, interceptors, settings.max_timeout)
         record_outgoing = writer.record if settings.log_outgoing else _discard
-        server = await serve_proxy(
-            service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing, local_socket
-        )
+        server = await serve_proxy(service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing)
         stack.push_async_callback(server.stop)
         console = AdminConsole(
             users=stores.users,
