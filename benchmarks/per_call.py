@@ -93,10 +93,14 @@ def _sidecar() -> Callable[[], Awaitable[None]]:
     workers = _Workers()
     metrics = SidecarMetrics()
     records: list[CallRecord] = []
+
+    def keep(entry: CallRecord) -> None:
+        records.append(entry)
+
     sinks: list[SummarySink] = [
         write_access_line,
         metrics.observe,
-        RecordCalls(records.append, workers.catalogue.describe),
+        RecordCalls(keep, workers.catalogue.describe),
     ]
     interceptors: list[Interceptor] = [ObserveCalls(sinks)]
     service = SidecarService(workers, interceptors, 60.0)
