@@ -65,7 +65,7 @@ def test_trickled_body_gets_408_and_is_cut_off(bridge: Deployment) -> None:
         sock.sendall(headers(len(BODY)) + BODY[:10])
         answer = read_until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 408")
-    wait_until(lambda: " 408 request_id=" in bridge.frontend.log())
+    wait_until(lambda: "http_status=408 " in bridge.frontend.log())
 
 
 def test_client_hanging_up_mid_body_is_one_info_line_and_no_fault(bridge: Deployment) -> None:
@@ -76,7 +76,7 @@ def test_client_hanging_up_mid_body_is_one_info_line_and_no_fault(bridge: Deploy
     wait_until(lambda: "outcome=client_closed" in bridge.frontend.log())
     log = bridge.frontend.log()
     [line] = [line for line in log.splitlines() if "outcome=client_closed" in line]
-    assert " INFO " in f" {line} " and " 499 " in line
+    assert " INFO " in f" {line} " and " http_status=499 " in line
     assert "ERROR" not in log and "Traceback" not in log
     with urllib.request.urlopen(bridge.url + "/metrics", timeout=TEST_BOUND_SECONDS) as reply:
         metrics = reply.read().decode()
