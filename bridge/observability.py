@@ -1,7 +1,7 @@
 """Logging, configured in exactly one place: each process calls `configure_logging` once at start.
 
-Owns the two line formats (text, json) and `LogLine`, the structured message of the per-call line.
-Imports the standard library and orjson only.
+Owns the two line formats (text, json), `LogLine`, the structured message of the per-call line,
+and `LabelledChildren`, the per-call way to a labelled metric. Imports the standard library and orjson only.
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Generic, Protocol, TypeVar
 
 import orjson
 
@@ -49,11 +50,31 @@ class LogLine:
         return " ".join([self.event, *(f"{key}={_text_value(value)}" for key, value in self.fields.items())])
 
 
+class _SecondCache:
+    """`Formatter.formatTime`'s default text, its strftime done once per second, not per line."""
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._text = ""
+
+    def format_time(self, formatter: logging.Formatter, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._text = time.strftime(formatter.default_time_format, formatter.converter(record.created))
+            self._second = second
+        return f"{self._text},{int(record.msecs):03d}"  # the default_msec_format, "%s,%03d"
+
+
 class TextFormatter(logging.Formatter):
     """`time level role logger message`, the message kept on one line whatever it holds."""
 
     def __init__(self, role: str) -> None:
         super().__init__(f"%(asctime)s %(levelname)s {role} %(name)s %(message)s")
+        self._clock = _SecondCache()
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The default time text, cached per second (a line per call makes strftime a hot path)."""
+        return self._clock.format_time(self, record)
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         """The line, with control characters in the message escaped."""
@@ -67,6 +88,11 @@ class JsonFormatter(logging.Formatter):
     def __init__(self, role: str) -> None:
         super().__init__()
         self._role = role
+        self._clock = _SecondCache()
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The default time text, cached per second."""
+        return self._clock.format_time(self, record)
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as one JSON object (JSON escapes every control character by construction)."""
@@ -93,3 +119,36 @@ def configure_logging(level: str, role: str, log_format: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Neither format shows the source line, thread or process, so no record looks them up: the
+    # optimisation the logging HOWTO names (https://docs.python.org/3/howto/logging.html#optimization).
+    logging._srcfile = None  # the HOWTO's documented switch
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+
+
+_Child = TypeVar("_Child", covariant=True)
+
+
+class _Labelled(Protocol[_Child]):
+    def labels(self, *values: str) -> _Child: ...
+
+
+class LabelledChildren(Generic[_Child]):
+    """A labelled metric's children, each looked up once: `labels()` validates and locks per use.
+
+    Holds only the children the metric itself keeps, one per label tuple seen.
+    """
+
+    __slots__ = ("_children", "_metric")
+
+    def __init__(self, metric: _Labelled[_Child]) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], _Child] = {}
+
+    def __call__(self, *values: str) -> _Child:
+        """The child for these label values."""
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child

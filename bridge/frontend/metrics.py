@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 
 from bridge.calls import Outcome
 from bridge.errors import Fault
+from bridge.observability import LabelledChildren
 from bridge.process_metrics import process_registry
 
 OK: Final = "ok"
@@ -47,6 +48,9 @@ class FrontendMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._requests = LabelledChildren(self.requests)
+        self._calls = LabelledChildren(self.calls)
+        self._latency = LabelledChildren(self.latency)
 
     def observe(self, protocol: str, outcomes: Sequence[Outcome], faulted: bool, seconds: float) -> str:
         """Count one HTTP RPC request and its calls; return the request's outcome label.
@@ -57,12 +61,12 @@ class FrontendMetrics:
         """
         faults = sum(1 for outcome in outcomes if isinstance(outcome, Fault))
         label = FAULT if faulted or faults else OK
-        self.requests.labels(protocol, label).inc()
+        self._requests(protocol, label).inc()
         if faults:
-            self.calls.labels(protocol, FAULT).inc(faults)
+            self._calls(protocol, FAULT).inc(faults)
         if len(outcomes) > faults:
-            self.calls.labels(protocol, OK).inc(len(outcomes) - faults)
-        self.latency.labels(protocol).observe(seconds)
+            self._calls(protocol, OK).inc(len(outcomes) - faults)
+        self._latency(protocol).observe(seconds)
         return label
 
     async def handle(self, request: web.Request) -> web.Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from google.protobuf import struct_pb2
@@ -30,11 +30,19 @@ _EPOCH: Final = datetime.datetime(1970, 1, 1)
 def to_value(value: Any) -> value_pb2.Value:
     """Encode one neutral value; raises TypeError for a value outside the neutral types."""
     message = value_pb2.Value()
+    fill_value(message, value)
+    return message
+
+
+def fill_value(message: value_pb2.Value, value: Any) -> None:
+    """Encode one neutral value into `message` in place (no copy, unlike assigning a `to_value`)."""
     try:
-        _fill(message, value, 0)
+        if type(value) is str:  # the common argument and result, without the type ladder
+            message.string_value = value
+        else:
+            _fill(message, value, 0)
     except UnicodeEncodeError as exc:  # JSON may carry lone surrogates; protobuf strings may not
         raise TypeError("a string holds a lone surrogate, which is not Unicode text") from exc
-    return message
 
 
 def _fill(message: value_pb2.Value, value: Any, depth: int) -> None:
@@ -194,19 +202,19 @@ def _from_datetime(message: value_pb2.DateTime) -> datetime.datetime:
     return wall
 
 
-def to_fields(named: Iterable[tuple[str, Any]]) -> list[value_pb2.StructField]:
-    """Encode named arguments as ordered struct fields."""
-    return [value_pb2.StructField(key=key, value=to_value(item)) for key, item in named]
-
-
 def call_to_request(call: Call, api_version: int = 0, protocol: str = "") -> worker_pb2.InvokeRequest:
     """Encode a call; raises TypeError when an argument is outside the neutral types."""
     request = worker_pb2.InvokeRequest(procedure=call.procedure, api_version=api_version, protocol=protocol)
+    # Each value is filled in place in the repeated field: extending with built messages copies them.
     if call.named is not None:
         request.by_name = True
-        request.named_params.extend(to_fields(call.named.items()))
+        named_params = request.named_params
+        for key, item in call.named.items():
+            fill_value(named_params.add(key=key).value, item)
     else:
-        request.params.extend(to_value(item) for item in call.params)
+        params = request.params
+        for item in call.params:
+            fill_value(params.add(), item)
     return request
 
 
@@ -220,19 +228,24 @@ def request_to_call(request: worker_pb2.InvokeRequest) -> Call:
 
 def outcome_to_response(outcome: Outcome, events: Sequence[EmittedEvent] = ()) -> worker_pb2.InvokeResponse:
     """Encode an outcome and the events emitted with it; TypeError for a value outside the neutral types."""
-    response = worker_pb2.InvokeResponse(events=[_event_message(event) for event in events])
+    response = worker_pb2.InvokeResponse()
+    if events:
+        response.events.extend(_event_message(event) for event in events)
     if isinstance(outcome, Success):
-        response.result.CopyFrom(to_value(outcome.value))
+        fill_value(response.result, outcome.value)
         return response
-    response.fault.code = outcome.code
-    response.fault.message = outcome.message
+    fault = response.fault
+    fault.code = outcome.code
+    fault.message = outcome.message
     if outcome.data is not None:
-        response.fault.data.CopyFrom(to_value(outcome.data))
+        fill_value(fault.data, outcome.data)
     return response
 
 
 def _event_message(event: EmittedEvent) -> worker_pb2.EmittedEvent:
-    message = worker_pb2.EmittedEvent(type=event.type, data=to_fields(event.data.items()))
+    message = worker_pb2.EmittedEvent(type=event.type)
+    for key, item in event.data.items():
+        fill_value(message.data.add(key=key).value, item)
     _fill_datetime(message.timestamp, event.timestamp.astimezone(datetime.UTC))
     return message
 

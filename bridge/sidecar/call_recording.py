@@ -13,7 +13,7 @@ from typing import Protocol
 from bridge.introspection import SECRET_RESULTS
 from bridge.procedures import ProcedureInfo
 from bridge.rpc.invoke_codec import call_from_bytes, outcome_from_bytes
-from bridge.sidecar.observation import CallSummary
+from bridge.sidecar.observation import STATUS_NAMES, CallSummary
 from bridge.store.records import REDACTED, CallRecord, truncate
 
 RenderPayload = Callable[[bytes, bytes, ProcedureInfo | None], tuple[str | None, str | None]]
@@ -54,13 +54,13 @@ class RecordCalls:
                 protocol=call.protocol,
                 procedure=call.procedure[:200],
                 outcome=summary.outcome,
-                duration_ms=round(summary.duration * 1000, 3),
+                duration_ms=summary.duration_ms,
                 user=call.caller or "",
                 peer=call.peer,
                 request_id=call.request_id,
                 trace_id=call.trace.trace_id if call.trace is not None else "",
                 fault_code=summary.fault_code,
-                status=summary.status.name,
+                status=STATUS_NAMES[summary.status],
                 request_bytes=len(call.request),
                 response_bytes=len(summary.response),
                 arguments=arguments,

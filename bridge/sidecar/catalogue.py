@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from bridge.errors import Status
 from bridge.procedures import HookInfo, ProcedureInfo
 
+_DESCRIBED_KEPT = 4096
+
 
 @dataclass(frozen=True, slots=True)
 class RouteFailure:
@@ -35,6 +37,9 @@ class Catalogue:
         # One cursor per (procedure, API version) asked for, so that each version rotates only
         # among the workers that serve it (a rolling upgrade runs v1 and v2 workers side by side).
         self._cursors: dict[tuple[str, int], Iterator[str]] = {}
+        # describe() runs for every call (auth, jobs); its answers for routable procedures are
+        # kept until the catalogue changes. Bounded: the version is the client's to choose.
+        self._described: dict[tuple[str, int], ProcedureInfo] = {}
 
     def update(
         self, address: str, procedures: Sequence[ProcedureInfo], hooks: Sequence[HookInfo] = ()
@@ -78,6 +83,7 @@ class Catalogue:
             for name, info in self._hooks_by_worker[address].items():
                 hooks.setdefault(name, info)
         self._hooks = hooks
+        self._described = {}
 
     def _serving(self, procedure: str, api_version: int) -> tuple[str, ...]:
         """The live workers that serve `procedure` for `api_version` (0 = unversioned)."""
@@ -104,8 +110,17 @@ class Catalogue:
 
     def describe(self, procedure: str, api_version: int = 0) -> ProcedureInfo | None:
         """The descriptor of a procedure routable for `api_version` (from the first worker serving it)."""
+        key = (procedure, api_version)
+        info = self._described.get(key)
+        if info is not None:
+            return info
         addresses = self._serving(procedure, api_version)
-        return self._by_worker[addresses[0]][procedure] if addresses else None
+        if not addresses:
+            return None
+        info = self._by_worker[addresses[0]][procedure]
+        if len(self._described) < _DESCRIBED_KEPT:
+            self._described[key] = info
+        return info
 
     def procedures(self, api_version: int = 0) -> list[ProcedureInfo]:
         """Every routable procedure visible to `api_version`, sorted by name."""

@@ -12,8 +12,9 @@ from prometheus_client import Counter, Gauge, Histogram
 from bridge.auth.failures import AuthFailure
 from bridge.errors import Status
 from bridge.events.model import Event
+from bridge.observability import LabelledChildren
 from bridge.process_metrics import process_registry
-from bridge.sidecar.observation import CallSummary
+from bridge.sidecar.observation import STATUS_NAMES, CallSummary
 
 # Latency buckets from 0.5 ms: the bridge's hops are sub-millisecond to a few ms.
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -38,6 +39,8 @@ class SidecarMetrics:
             buckets=_BUCKETS,
             registry=self.registry,
         )
+        self._calls = LabelledChildren(self.calls)
+        self._latency = LabelledChildren(self.latency)
 
         self.auth_failures = Counter(
             "rpcbridge_sidecar_auth_failures",
@@ -132,6 +135,6 @@ class SidecarMetrics:
         # Unknown names come from clients; labelling them would let a client grow the label set.
         known = summary.status is not Status.NOT_FOUND
         procedure = summary.call.procedure if known else UNKNOWN_PROCEDURE
-        code = str(summary.fault_code) if summary.fault_code is not None else summary.status.name
-        self.calls.labels(procedure, summary.outcome, code).inc()
-        self.latency.labels(procedure, summary.outcome).observe(summary.duration)
+        code = str(summary.fault_code) if summary.fault_code is not None else STATUS_NAMES[summary.status]
+        self._calls(procedure, summary.outcome, code).inc()
+        self._latency(procedure, summary.outcome).observe(summary.duration)

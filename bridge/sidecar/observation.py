@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from bridge.errors import Status
 from bridge.observability import LogLine
@@ -18,6 +18,9 @@ from bridge.rpc.wire import WireError, read_fault_code
 from bridge.sidecar.interception import Proceed, ProxiedCall, ProxyReply
 
 access_log = logging.getLogger("rpcbridge.sidecar.access")
+
+# Every sink writes a status's name per call; an enum's `.name` is a descriptor call each time.
+STATUS_NAMES: Final = {status: status.name for status in Status}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +34,7 @@ class CallSummary:
     status: Status
     duration: float
     response: bytes
+    duration_ms: float  # `duration` as the log line and the call log show it, rounded once
 
 
 class SummarySink(Protocol):
@@ -52,7 +56,10 @@ def summarize(call: ProxiedCall, reply: ProxyReply, started_at: float, duration:
         except WireError:
             fault_code = None
         outcome = "ok" if fault_code is None else "fault"
-    return CallSummary(started_at, call, outcome, fault_code, reply.status, duration, reply.response)
+    duration_ms = round(duration * 1000, 3)
+    return CallSummary(
+        started_at, call, outcome, fault_code, reply.status, duration, reply.response, duration_ms
+    )
 
 
 def write_access_line(summary: CallSummary) -> None:
@@ -71,8 +78,8 @@ def write_access_line(summary: CallSummary) -> None:
                 "peer": call.peer,
                 "outcome": summary.outcome,
                 "code": summary.fault_code,
-                "status": summary.status.name,
-                "duration_ms": round(summary.duration * 1000, 3),
+                "status": STATUS_NAMES[summary.status],
+                "duration_ms": summary.duration_ms,
                 "request_bytes": len(call.request),
                 "response_bytes": len(summary.response),
                 "trace_id": call.trace.trace_id if call.trace is not None else None,

@@ -8,9 +8,10 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from prometheus_client import CollectorRegistry, Counter
 
 from bridge.errors import ConfigError, Status
-from bridge.observability import JsonFormatter, LogLine, TextFormatter
+from bridge.observability import JsonFormatter, LabelledChildren, LogLine, TextFormatter
 from bridge.settings import Settings
 from bridge.sidecar.interception import ProxiedCall, ProxyReply
 from bridge.sidecar.observation import summarize, write_access_line
@@ -93,3 +94,26 @@ def test_log_format_is_text_or_json() -> None:
     assert Settings(log_format="json").log_format == "json"
     with pytest.raises(ConfigError, match="log_format"):
         Settings(log_format="xml")
+
+
+@pytest.mark.parametrize("formatter", [TextFormatter("sidecar"), JsonFormatter("sidecar")])
+def test_time_text_is_logging_s_own_also_across_seconds(formatter: logging.Formatter) -> None:
+    """The per-second cache writes what logging's default formatTime writes, for every second."""
+    plain = logging.Formatter()
+    for created in (1_790_000_000.001, 1_790_000_000.999, 1_790_000_001.5, 1_790_000_000.25):
+        record = logging.LogRecord("x", logging.INFO, "", 0, "m", None, None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert formatter.formatTime(record) == plain.formatTime(record)
+
+
+def test_labelled_children_count_into_the_metric() -> None:
+    """Each label tuple's child is looked up once and counts where labels() would."""
+    registry = CollectorRegistry()
+    calls = Counter("calls", "calls", ["procedure"], registry=registry)
+    children = LabelledChildren(calls)
+    assert children("echo") is children("echo")
+    children("echo").inc()
+    children("add").inc(2)
+    calls.labels("echo").inc()
+    assert registry.get_sample_value("calls_total", {"procedure": "echo"}) == 2
+    assert registry.get_sample_value("calls_total", {"procedure": "add"}) == 2

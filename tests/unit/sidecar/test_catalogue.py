@@ -86,3 +86,13 @@ def test_procedures_and_describe_follow_the_version() -> None:
     assert catalogue.describe("x", 2) == v2
     assert catalogue.describe("only1", 2) is None
     assert catalogue.workers() == {"only1": ["a"], "x": ["a", "b"]}
+
+
+def test_describe_follows_updates_and_drops_after_it_was_asked() -> None:
+    """A descriptor once described is not kept past a change: a new one replaces it, a drop removes it."""
+    catalogue = _catalogue(a=(ProcedureInfo("x", auth=False),))
+    assert catalogue.describe("x") == ProcedureInfo("x", auth=False)
+    catalogue.update("a", (ProcedureInfo("x", auth=True),))
+    assert catalogue.describe("x") == ProcedureInfo("x", auth=True)
+    catalogue.drop("a")
+    assert catalogue.describe("x") is None

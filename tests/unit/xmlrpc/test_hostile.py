@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bridge.calls import Call
@@ -245,6 +245,12 @@ VALID = (
 )
 
 
+# No example database on disk, no deadline: these assert behaviour, never time (a busy machine
+# took 276 ms over one example against hypothesis's default deadline of 200).
+PROPERTY = settings(database=None, deadline=None)
+
+
+@PROPERTY
 @given(st.data())
 def test_mutated_requests_fail_only_with_faults(data: st.DataObject) -> None:
     """Any byte-level mutation of a valid request decodes or raises a protocol Fault, nothing else."""
@@ -260,6 +266,7 @@ def test_mutated_requests_fail_only_with_faults(data: st.DataObject) -> None:
     assert fault_code_or_none(bytes(body)) in (None, PARSE_ERROR, INVALID_REQUEST, REQUEST_TOO_LARGE)
 
 
+@PROPERTY
 @given(st.binary(max_size=300))
 def test_random_bytes_fail_only_with_faults(body: bytes) -> None:
     """Arbitrary bytes never escape as anything but a protocol Fault."""
