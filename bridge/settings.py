@@ -50,6 +50,19 @@ class TlsFiles:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSocketLimits:
+    """The bounds of `GET /ws` (docs/realtime.md): queue, recovery, message size, counts, idle time."""
+
+    send_queue: int = 1000
+    recovery_limit: int = 1000
+    max_message_bytes: int = 1 << 20
+    max_subscriptions: int = 100
+    max_sockets: int = 10_000
+    idle_seconds: float = 300.0
+    heartbeat_seconds: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
 class FrontendSettings:
     """What the HTTP frontend uses, and nothing more: it holds no secret and opens no store."""
 
@@ -63,6 +76,7 @@ class FrontendSettings:
     default_timeout: float
     max_timeout: float
     pickle_enabled: bool
+    websocket: WebSocketLimits = field(default_factory=WebSocketLimits)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -140,6 +154,21 @@ class Settings:
     webhook_secret_overlap: float = 86400.0
     webhook_concurrency: int = 16
     webhook_concurrency_per_listener: int = 2
+    # WebSockets on the frontend (docs/realtime.md): messages queued per socket before it is closed
+    # with 4008; events a resuming subscription may replay; the largest message; subscriptions per
+    # socket; sockets per frontend; seconds without a message before a socket is closed; seconds
+    # between pings; entries the Redis event history keeps; how often the sidecar looks for
+    # disabled users and revoked keys; where browsers reach the frontend (the admin events page).
+    ws_send_queue: int = 1000
+    ws_recovery_limit: int = 1000
+    ws_max_message_bytes: int = 1 << 20
+    ws_max_subscriptions: int = 100
+    ws_max_sockets: int = 10_000
+    ws_idle_seconds: float = 300.0
+    ws_heartbeat_seconds: float = 20.0
+    ws_history_length: int = 100_000
+    ws_credentials_poll_seconds: float = 0.5
+    frontend_public_url: str = ""
     # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
     legacy_methods: tuple[str, ...] = ()
 
@@ -163,6 +192,20 @@ class Settings:
         if not 0 < self.job_heartbeat_seconds < self.job_lease_seconds:
             raise ConfigError("job_heartbeat_seconds must be positive and below job_lease_seconds")
         self._check_webhooks()
+        self._check_websockets()
+
+    def _check_websockets(self) -> None:
+        counts = ("ws_send_queue", "ws_recovery_limit", "ws_max_message_bytes", "ws_max_subscriptions")
+        for name in (*counts, "ws_max_sockets", "ws_history_length"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.ws_idle_seconds <= 0 or self.ws_heartbeat_seconds <= 0:
+            raise ConfigError("ws_idle_seconds and ws_heartbeat_seconds must be positive")
+        if not 0.05 <= self.ws_credentials_poll_seconds <= 1.5:
+            # Sockets must close within 2 s of a credential change (docs/realtime.md).
+            raise ConfigError("ws_credentials_poll_seconds must be 0.05 to 1.5")
+        if self.frontend_public_url and not self.frontend_public_url.startswith(("http://", "https://")):
+            raise ConfigError("frontend_public_url must start with http:// or https://")
 
     def _check_webhooks(self) -> None:
         if self.event_retention_days < 1:
@@ -209,6 +252,15 @@ class Settings:
             default_timeout=self.default_timeout,
             max_timeout=self.max_timeout,
             pickle_enabled=self.pickle_enabled,
+            websocket=WebSocketLimits(
+                send_queue=self.ws_send_queue,
+                recovery_limit=self.ws_recovery_limit,
+                max_message_bytes=self.ws_max_message_bytes,
+                max_subscriptions=self.ws_max_subscriptions,
+                max_sockets=self.ws_max_sockets,
+                idle_seconds=self.ws_idle_seconds,
+                heartbeat_seconds=self.ws_heartbeat_seconds,
+            ),
         )
 
     @property

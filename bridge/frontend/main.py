@@ -6,6 +6,7 @@ from pathlib import Path
 
 from bridge.frontend.server import serve as serve_frontend
 from bridge.readiness import announce
+from bridge.rpc.realtime_client import RealtimeClient
 from bridge.rpc.sidecar_client import SidecarClient
 from bridge.settings import Settings
 
@@ -14,11 +15,13 @@ async def run_frontend(settings: Settings, ready_file: Path | None) -> None:
     """Serve the HTTP frontend until cancelled."""
     frontend = settings.frontend
     client = SidecarClient(frontend.sidecar_address, frontend.stream_calls)
+    realtime = RealtimeClient(frontend.sidecar_address)
 
     def ready(url: str) -> None:
         announce(ready_file, role="frontend", url=url)
 
     try:
-        await serve_frontend(frontend, client, ready)
+        await serve_frontend(frontend, client, ready, realtime)
     finally:
+        await realtime.aclose()
         await client.aclose()

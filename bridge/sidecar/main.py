@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 from bridge.admin.console import AdminConsole
 from bridge.admin.site import create_admin_app, start_admin_site
 from bridge.auth.verifier import Verifier
+from bridge.events.model import Event
 from bridge.readiness import announce
 from bridge.rpc.proxy_server import serve_proxy
 from bridge.settings import Settings
@@ -25,10 +27,13 @@ from bridge.sidecar.job_runner import JobRunner
 from bridge.sidecar.jobs import JOB_CODEC, BackgroundJobs
 from bridge.sidecar.metrics import SidecarMetrics
 from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
+from bridge.sidecar.realtime import EventFeed, RealtimeService
 from bridge.sidecar.retention import purge_forever
 from bridge.sidecar.service import SidecarService, forward_to_worker
+from bridge.sidecar.socket_auth import TOKEN_KEY_SETTING, CredentialWatch, SocketAuthority, SocketTokens
 from bridge.sidecar.worker_pool import WorkerPool
 from bridge.store.call_log_writer import CallLogWriter
+from bridge.store.event_history import EventHistory, open_event_history, shared_setting
 from bridge.store.factory import open_stores
 from bridge.store.records import CallRecord
 
@@ -46,8 +51,16 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
     )
     metrics = SidecarMetrics()
     async with contextlib.AsyncExitStack() as stack:
-        stores = await open_stores(settings, on_events=metrics.events_committed)
+        history: EventHistory | None = None
+
+        async def publish(events: Sequence[Event]) -> None:
+            if history is not None:
+                await history.append(events)
+
+        stores = await open_stores(settings, publish, on_events=metrics.events_committed)
         stack.push_async_callback(stores.close)
+        history = open_event_history(settings, stores.database, stores.events)
+        stack.push_async_callback(history.aclose)
         writer = CallLogWriter(stores.call_log)
         await writer.start()
         stack.push_async_callback(writer.aclose)
@@ -57,6 +70,19 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             render = render_payload if settings.log_arguments else None
             sinks.append(RecordCalls(writer.record, catalogue.describe, render))
         verifier = Verifier(stores.users, stores.nonces, settings.auth_skew_seconds)
+        feed = EventFeed(history)
+        await feed.start()
+        watch = CredentialWatch(stores.users, settings.ws_credentials_poll_seconds, feed.control)
+        await watch.refresh()
+        sockets = SocketAuthority(
+            verifier,
+            stores.users,
+            SocketTokens((await shared_setting(stores.database, TOKEN_KEY_SETTING)).encode()),
+            watch,
+        )
+        for forever in (watch.run(), feed.follow()):
+            task = asyncio.create_task(forever)
+            stack.callback(task.cancel)
         # Jobs go through the same event commit as calls: a job's events are kept before it finishes.
         forward = commit_emitted_events(
             forward_to_worker(pool), stores.events, catalogue.hook, metrics.event_dropped
@@ -74,7 +100,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         interceptors: list[Interceptor] = [
             ObserveCalls(sinks),
             ListEvents(catalogue.hooks, JOB_CODEC.decode_call, JOB_CODEC.encode_outcome),
-            AuthenticateCalls(verifier, catalogue.describe, metrics.auth_failed),
+            AuthenticateCalls(verifier, catalogue.describe, metrics.auth_failed, sockets),
             BackgroundJobs(
                 stores.jobs, catalogue.describe, verifier, JOB_CODEC, runner.wake, metrics.auth_failed
             ),
@@ -96,7 +122,12 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         stack.push_async_callback(runner.aclose)
         service = SidecarService(pool, interceptors, settings.max_timeout, forward)
         record_outgoing = writer.record if settings.log_outgoing else _discard
-        server = await serve_proxy(service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing)
+        server = await serve_proxy(
+            service,
+            f"{settings.grpc_host}:{settings.grpc_port}",
+            record_outgoing,
+            realtime=RealtimeService(feed, sockets),
+        )
         stack.push_async_callback(server.stop)
         console = AdminConsole(
             users=stores.users,
