@@ -168,6 +168,8 @@ class Settings:
     ws_heartbeat_seconds: float = 20.0
     ws_history_length: int = 100_000
     ws_credentials_poll_seconds: float = 0.5
+    # Put before the Redis keys of the event history, so deployments (or tests) can share a server.
+    redis_prefix: str = "rpcbridge:"
     frontend_public_url: str = ""
     # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
     legacy_methods: tuple[str, ...] = ()

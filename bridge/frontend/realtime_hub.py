@@ -229,7 +229,7 @@ class RealtimeHub:
                     if len(found) > limit:
                         return None
                 after = event.offset
-            if len(page.events) < HISTORY_PAGE:
+            if not page.events or after >= page.offset:  # pages may be cut short by size
                 return found
         return None
 

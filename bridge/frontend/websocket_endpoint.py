@@ -22,7 +22,7 @@ from aiohttp import WSMsgType, hdrs, web
 from bridge import metadata
 from bridge.auth.signing import credentials_from_params, parse_authorization
 from bridge.calls import Call, CallContext, Credentials, Outcome, Success
-from bridge.errors import Fault
+from bridge.errors import BridgeError, Fault
 from bridge.events.filters import InvalidFilter, compile_filter
 from bridge.events.model import is_event_type
 from bridge.events.realtime import SocketIdentity, StreamedEvent
@@ -219,16 +219,21 @@ class SocketDispatcher(Dispatcher):
         )
         epoch, start = self._hub.epoch, self._hub.offset
         subscription.last_offset = start
-        self._hub.add(subscription)
-        self._session.subscriptions[subscription.id] = subscription
-        self._metrics.ws_subscriptions.inc()
+        self._hub.add(subscription)  # live events wait in `pending` from now: none is missed
         replay: list[StreamedEvent] | None = []
         if since is not None:
-            replay = await self._hub.recover(subscription, since[0], since[1], self._limits.recovery_limit)
+            try:
+                replay = await self._hub.recover(
+                    subscription, since[0], since[1], self._limits.recovery_limit
+                )
+            except BridgeError as exc:
+                self._hub.remove(subscription)
+                raise fault(WORKER_UNAVAILABLE, "event history unavailable") from exc
             self._metrics.ws_recoveries.labels("recovered" if replay is not None else "not_recovered").inc()
+        self._session.subscriptions[subscription.id] = subscription
+        self._metrics.ws_subscriptions.inc()
         recovered = since is not None and replay is not None
-        if recovered:
-            assert since is not None
+        if since is not None and recovered:
             subscription.last_offset = since[1]
         events = replay or []
         self.after_reply.setdefault(context.request_id, []).append(

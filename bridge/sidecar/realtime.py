@@ -8,6 +8,7 @@ offset order because they are read back from the history, never forwarded as the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from typing import Final
@@ -23,6 +24,8 @@ from bridge.store.interfaces import StoreError
 log = logging.getLogger("rpcbridge.realtime")
 
 PAGE: Final = 1000
+# A history page stays well below gRPC's message limit (bridge.rpc.servers.MAX_MESSAGE_BYTES).
+PAGE_BYTES: Final = 4 << 20
 # Seconds a follower waits for new events before asking again (other processes' commits, SQL).
 FOLLOW_SECONDS: Final = 1.0
 # Items one frontend's stream may lag behind; past that its stream ends and it reconnects.
@@ -84,8 +87,14 @@ class EventFeed:
             self._streams.discard(queue)
 
     async def read(self, after: int, limit: int) -> HistoryPage:
-        """A page of history (raises StoreError when the history cannot be read)."""
-        return await self._history.read_after(after, max(1, min(limit, PAGE)))
+        """A page of history, cut at about PAGE_BYTES of data (raises StoreError when unreadable)."""
+        page = await self._history.read_after(after, max(1, min(limit, PAGE)))
+        size, kept = 0, 0
+        for kept, event in enumerate(page.events, 1):  # noqa: B007 (kept counts the events that fit)
+            size += len(event.data_json)
+            if size > PAGE_BYTES:
+                break
+        return dataclasses.replace(page, events=page.events[: max(1, kept)])
 
 
 class RealtimeService:

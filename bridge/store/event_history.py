@@ -136,7 +136,9 @@ class SqlEventHistory:
 def open_event_history(settings: Settings, db: Database, events: EventStore) -> EventHistory:
     """The Redis Stream when `redis_url` is set, else the events table."""
     if settings.redis_url:
-        return RedisEventHistory(settings.redis_url, settings.ws_history_length)
+        return RedisEventHistory(
+            settings.redis_url, settings.ws_history_length, settings.redis_prefix + "events:"
+        )
     return SqlEventHistory(db, events)
 
 
