@@ -23,6 +23,8 @@ class AdminConsole:
         session_key: the key that signs session cookies; None means a random key per process,
             so a restart logs every admin out. Give one (32 random bytes) to share sessions
             between sidecars.
+        frontend_url: where browsers reach a frontend (`frontend_public_url`), for the live
+            events page; empty turns the page's live view off.
     """
 
     users: UserStore
@@ -31,3 +33,4 @@ class AdminConsole:
     workers: Callable[[], dict[str, list[str]]]
     describe: Callable[[str], ProcedureInfo | None]
     session_key: bytes | None = None
+    frontend_url: str = ""

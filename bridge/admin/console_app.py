@@ -10,9 +10,10 @@ from bridge.admin.access_guard import HOME_PATH, LOGIN_PATH, access_guard, see_o
 from bridge.admin.call_log_pages import CallLogPages
 from bridge.admin.catalogue_page import CataloguePage
 from bridge.admin.console import AdminConsole
+from bridge.admin.events_page import EventsPage
 from bridge.admin.login_pages import LoginPages
 from bridge.admin.login_throttle import LoginThrottle
-from bridge.admin.rendering import STYLESHEET_PATH, PageRenderer
+from bridge.admin.rendering import EVENTS_SCRIPT_PATH, STYLESHEET_PATH, PageRenderer
 from bridge.admin.sessions import SessionSigner
 from bridge.admin.user_pages import UserPages
 
@@ -53,3 +54,5 @@ def install_console(app: web.Application, console: AdminConsole) -> None:
     router.add_post("/users/{name}/rotate-key", users.rotate_key)
     router.add_post("/users/{name}/revoke-old-keys", users.revoke_older_keys)
     router.add_get("/procedures", catalogue.show)
+    router.add_get(EVENTS_SCRIPT_PATH, renderer.serve_events_script)
+    router.add_get("/events", EventsPage(console.frontend_url, renderer).show)

@@ -135,6 +135,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             admin=stores.admin,
             workers=catalogue.workers,
             describe=catalogue.describe,
+            frontend_url=settings.frontend_public_url,
         )
         admin_app = create_admin_app(metrics.registry, console)
         admin = await start_admin_site(admin_app, settings.admin_host, settings.admin_port)
