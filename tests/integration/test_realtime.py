@@ -378,3 +378,28 @@ async def across_frontends(a: Deployment, url_b: str, key: str, settings_args: l
         await asyncio.to_thread(rpcbridge, None, "users", "disable", "frank", *settings_args)
         assert await closed_with(on_a) == 4001
         assert await closed_with(on_b) == 4001
+
+
+def test_the_example_client_prints_events(live: tuple[Deployment, dict[str, str]]) -> None:
+    """examples/ws_client.py subscribes and prints each event as one JSON line."""
+    bridge, _ = live
+    city = f"Ex-{uuid.uuid4().hex[:6]}"
+    script = Path(__file__).parents[2] / "examples" / "ws_client.py"
+    with subprocess.Popen(
+        [sys.executable, str(script), ws_url(bridge.url), "person.saved", "--count", "2"],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as client:
+        try:
+            for _ in range(100):  # events until it has printed two (it subscribes at some point)
+                save_person(bridge, "ex", city)
+                if client.poll() is not None:
+                    break
+                time.sleep(0.1)
+            output, _ = client.communicate(timeout=WAIT)
+        finally:
+            client.kill()
+    lines = [json.loads(line) for line in output.splitlines()]
+    assert len(lines) == 2
+    assert [line["data"]["address"]["city"] for line in lines] == [city, city]
+    assert lines[0]["offset"] < lines[1]["offset"]
