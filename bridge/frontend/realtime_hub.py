@@ -170,6 +170,8 @@ class RealtimeHub:
                     self._take(item)
             except BridgeError as exc:
                 log.warning("sidecar event stream lost: %s; reconnecting", exc)
+            except Exception:  # a bug must not end realtime for good: log it and start over
+                log.exception("sidecar event stream failed; reconnecting")
             self.ready.clear()
             self.close_all(CLOSE_SERVICE_RESTART, "event stream restarting")
             await asyncio.sleep(RECONNECT_SECONDS)

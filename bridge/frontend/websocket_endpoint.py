@@ -61,6 +61,8 @@ CLOSE_GOING_AWAY: Final = 1001
 READY_SECONDS: Final = 5.0
 # Seconds a closing handshake may take before the connection is dropped.
 CLOSE_SECONDS: Final = 5.0
+# Frames one socket may have running at once; past that the socket is not read until one ends.
+MAX_FRAMES_IN_FLIGHT: Final = 100
 _AUTH_NAMES: Final = ("nonce", "timestamp", "user", "signature")
 JSONRPC_SOCKET: Final = JsonRpcProtocol(frozenset({AUTHENTICATE, SUBSCRIBE, UNSUBSCRIBE}))
 
@@ -110,20 +112,22 @@ class SocketSession:
 
     async def write(self) -> None:
         """Send queued messages in order until closing; then send the close frame."""
-        while self.closing is None:
-            while self._queue and self.closing is None:
-                text = self._queue.popleft()
-                self._room.set()
-                await self.ws.send_str(text)
-            if self.closing is None:
-                self._wake.clear()
-                await self._wake.wait()
-        code, reason = self.closing
         try:
+            while self.closing is None:
+                while self._queue and self.closing is None:
+                    text = self._queue.popleft()
+                    self._room.set()
+                    await self.ws.send_str(text)
+                if self.closing is None:
+                    self._wake.clear()
+                    await self._wake.wait()
+            code, reason = self.closing
             async with asyncio.timeout(CLOSE_SECONDS):
                 await self.ws.close(code=code, message=reason.encode())
         except TimeoutError:
             log.info("socket did not finish closing within %s s; dropped", CLOSE_SECONDS)
+        except ConnectionError:  # the client went away: nothing more to send
+            self.close_soon(CLOSE_GOING_AWAY, "connection lost")
 
 
 class SocketDispatcher(Dispatcher):
@@ -359,6 +363,7 @@ class WebSocketEndpoint:
         dispatcher: SocketDispatcher,
         frames: set[asyncio.Task[None]],
     ) -> None:
+        in_flight = asyncio.Semaphore(MAX_FRAMES_IN_FLIGHT)
         while session.closing is None:
             idle = not session.subscriptions and not frames
             try:
@@ -367,9 +372,11 @@ class WebSocketEndpoint:
                 session.close_soon(CLOSE_IDLE, "idle")
                 return
             if message.type is WSMsgType.TEXT:
+                await in_flight.acquire()
                 task = asyncio.create_task(self._frame(request, message.data, session, dispatcher))
                 frames.add(task)
                 task.add_done_callback(frames.discard)
+                task.add_done_callback(lambda _: in_flight.release())
             elif message.type is WSMsgType.BINARY:
                 session.close_soon(CLOSE_BINARY, "binary frames are not accepted")
                 return
