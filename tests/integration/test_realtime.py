@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -403,3 +404,39 @@ def test_the_example_client_prints_events(live: tuple[Deployment, dict[str, str]
     assert len(lines) == 2
     assert [line["data"]["address"]["city"] for line in lines] == [city, city]
     assert lines[0]["offset"] < lines[1]["offset"]
+
+
+def test_bounds_idle_subscriptions_sockets_and_metrics(tmp_path: Path) -> None:
+    """Idle sockets close with 4002, subscriptions and sockets are capped, metrics count what happened."""
+    env = {
+        "RPCBRIDGE_WS_IDLE_SECONDS": "1",
+        "RPCBRIDGE_WS_MAX_SUBSCRIPTIONS": "2",
+        "RPCBRIDGE_WS_MAX_SOCKETS": "2",
+    }
+    with deployment([EXAMPLE_WORKER], scratch=tmp_path, env=env) as bridge:
+        asyncio.run(bounded(bridge))
+        metrics = urllib.request.urlopen(bridge.url + "/metrics", timeout=WAIT).read().decode()
+    assert 'rpcbridge_frontend_ws_recoveries_total{outcome="not_recovered"} 1.0' in metrics
+    assert "rpcbridge_frontend_ws_sockets 0.0" in metrics
+    assert "rpcbridge_frontend_ws_subscriptions 0.0" in metrics
+    assert "rpcbridge_frontend_ws_events_sent_total 2.0" in metrics
+
+
+async def bounded(bridge: Deployment) -> None:
+    async with connect(ws_url(bridge.url)) as idle:
+        assert await closed_with(idle) == 4002
+    async with connect(ws_url(bridge.url)) as ws, connect(ws_url(bridge.url)) as second:
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+            async with connect(ws_url(bridge.url)):
+                pass
+        assert refused.value.response.status_code == 503
+        first = (await call(ws, "rpc.subscribe", {"events": ["person.saved"]}))["result"]
+        since = {"epoch": "another", "offset": 0}
+        other = (await call(ws, "rpc.subscribe", {"events": ["*"], "since": since}, id=2))["result"]
+        assert other["recovered"] is False
+        assert (await call(ws, "rpc.subscribe", {"events": ["x"]}, id=3))["error"]["code"] == -32602
+        await asyncio.sleep(1.5)  # subscribed sockets are not idle
+        await asyncio.to_thread(save_person, bridge, "Jo", "Bern")
+        got = {(await next_event(ws))["subscription"], (await next_event(ws))["subscription"]}
+        assert got == {first["subscription"], other["subscription"]}
+        assert await closed_with(second) == 4002  # no subscription, no call: idle
