@@ -7,7 +7,7 @@ when they are built here; the `AppKey`s below expose the same objects to other h
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
 from aiohttp import web
@@ -32,15 +32,23 @@ HUB: Final = web.AppKey("hub", RealtimeHub)
 
 
 def _following(hub: RealtimeHub) -> Callable[[web.Application], AsyncIterator[None]]:
-    """Follow the sidecar's event stream while the app runs; on shutdown close the sockets (1001)."""
+    """Follow the sidecar's event stream while the app runs."""
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(hub.run())
         yield
         task.cancel()
-        hub.close_all(CLOSE_GOING_AWAY, "frontend shutting down")
 
     return lifecycle
+
+
+def _closing(hub: RealtimeHub) -> Callable[[web.Application], Awaitable[None]]:
+    """On shutdown, before aiohttp waits for handlers to end: close the sockets (1001)."""
+
+    async def close(app: web.Application) -> None:
+        hub.close_all(CLOSE_GOING_AWAY, "frontend shutting down")
+
+    return close
 
 
 def create_app(
@@ -72,6 +80,7 @@ def create_app(
         hub = RealtimeHub(realtime, metrics)
         app[HUB] = hub
         app.cleanup_ctx.append(_following(hub))
+        app.on_shutdown.append(_closing(hub))
         app.router.add_get(WS_PATH, WebSocketEndpoint(settings, dispatcher, hub, metrics).handle)
     app.router.add_get("/healthz", health.alive)
     app.router.add_get("/readyz", health.ready)

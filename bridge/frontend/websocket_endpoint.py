@@ -365,10 +365,11 @@ class WebSocketEndpoint:
     ) -> None:
         in_flight = asyncio.Semaphore(MAX_FRAMES_IN_FLIGHT)
         while session.closing is None:
-            idle = not session.subscriptions and not frames
             try:
-                message = await ws.receive(timeout=self._limits.idle_seconds if idle else None)
+                message = await ws.receive(timeout=self._limits.idle_seconds)
             except TimeoutError:
+                if session.subscriptions or frames:
+                    continue  # waiting for events or answers is not idle
                 session.close_soon(CLOSE_IDLE, "idle")
                 return
             if message.type is WSMsgType.TEXT:

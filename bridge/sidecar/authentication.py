@@ -63,9 +63,13 @@ class AuthenticateCalls:
         """Authenticate when the procedure or the call's metadata asks for it, then proceed."""
         info = self._describe(call.procedure)
         demanded = call.metadata.get(metadata.AUTH_REQUIRED) == "1"
-        if not demanded and (info is None or not info.auth):
-            return await proceed(call)
         token = call.metadata.get(metadata.SOCKET_TOKEN)
+        if not demanded and (info is None or not info.auth):
+            if token is not None and self._sockets is not None:
+                # A socket's user travels with all its calls (the call log, job queries); any
+                # procedure may be called, so no scope applies here.
+                call = dataclasses.replace(call, caller=self._sockets.identify(token))
+            return await proceed(call)
         try:
             if token is not None and self._sockets is not None:
                 # A WebSocket's call: the socket authenticated once; its token is the proof.

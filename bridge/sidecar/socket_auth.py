@@ -124,6 +124,19 @@ class SocketAuthority:
 
     def vouch(self, token: str, procedure: str) -> str:
         """The user a socket token proves, allowed to call `procedure`; else raise AuthFailure."""
+        user, active = self._active(token)
+        if not scopes_allow(active.scopes, procedure):
+            raise AuthFailure(Reason.SCOPE, f"{procedure!r} is outside the scopes of {user!r}")
+        return user
+
+    def identify(self, token: str) -> str | None:
+        """The user a socket token proves, whatever the procedure; None when it proves nobody now."""
+        try:
+            return self._active(token)[0]
+        except AuthFailure:
+            return None
+
+    def _active(self, token: str) -> tuple[str, ActiveUser]:
         named = self._tokens.check(token)
         if named is None:
             raise AuthFailure(Reason.BAD_SIGNATURE, "socket token is not genuine")
@@ -131,6 +144,4 @@ class SocketAuthority:
         active = self._watch.active.get(user)
         if active is None or key_id not in active.key_ids:
             raise AuthFailure(Reason.DISABLED, f"socket of {user!r}: user disabled or key {key_id} revoked")
-        if not scopes_allow(active.scopes, procedure):
-            raise AuthFailure(Reason.SCOPE, f"{procedure!r} is outside the scopes of {user!r}")
-        return user
+        return user, active
