@@ -38,7 +38,7 @@ def _event(message: realtime_pb2.StreamedEvent) -> StreamedEvent:
     return StreamedEvent(message.id, message.type, message.offset, message.data_json, message.auth)
 
 
-def _item(message: realtime_pb2.RealtimeMessage) -> StreamItem:
+def _item(message: realtime_pb2.StreamEventsResponse) -> StreamItem:
     which = message.WhichOneof("item")
     if which == "hello":
         return StreamHello(message.hello.epoch, message.hello.offset)
@@ -60,7 +60,7 @@ class RealtimeClient:
         self._stream = self._channel.unary_stream(
             "/rpcbridge.v1.Realtime/StreamEvents",
             request_serializer=realtime_pb2.StreamEventsRequest.SerializeToString,
-            response_deserializer=realtime_pb2.RealtimeMessage.FromString,
+            response_deserializer=realtime_pb2.StreamEventsResponse.FromString,
         )
         self._read = self._channel.unary_unary(
             "/rpcbridge.v1.Realtime/ReadEvents",

@@ -51,15 +51,15 @@ def event_to_message(event: StreamedEvent) -> realtime_pb2.StreamedEvent:
     )
 
 
-def _item_to_message(item: StreamItem) -> realtime_pb2.RealtimeMessage:
+def _item_to_message(item: StreamItem) -> realtime_pb2.StreamEventsResponse:
     if isinstance(item, StreamHello):
-        return realtime_pb2.RealtimeMessage(
+        return realtime_pb2.StreamEventsResponse(
             hello=realtime_pb2.StreamHello(epoch=item.epoch, offset=item.offset)
         )
     if isinstance(item, SocketControl):
         control = realtime_pb2.SocketControl(user=item.user, key_id=item.key_id, reason=item.reason)
-        return realtime_pb2.RealtimeMessage(control=control)
-    return realtime_pb2.RealtimeMessage(event=event_to_message(item))
+        return realtime_pb2.StreamEventsResponse(control=control)
+    return realtime_pb2.StreamEventsResponse(event=event_to_message(item))
 
 
 def realtime_handler(handler: RealtimeHandler) -> grpc.GenericRpcHandler[Any, Any]:
@@ -88,7 +88,7 @@ def realtime_handler(handler: RealtimeHandler) -> grpc.GenericRpcHandler[Any, An
 
     async def stream_events(
         request: realtime_pb2.StreamEventsRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> AsyncIterator[realtime_pb2.RealtimeMessage]:
+    ) -> AsyncIterator[realtime_pb2.StreamEventsResponse]:
         async for item in handler.stream():
             yield _item_to_message(item)
 
@@ -115,7 +115,7 @@ def realtime_handler(handler: RealtimeHandler) -> grpc.GenericRpcHandler[Any, An
         "StreamEvents": grpc.unary_stream_rpc_method_handler(
             stream_events,
             request_deserializer=realtime_pb2.StreamEventsRequest.FromString,
-            response_serializer=realtime_pb2.RealtimeMessage.SerializeToString,
+            response_serializer=realtime_pb2.StreamEventsResponse.SerializeToString,
         ),
         "ReadEvents": grpc.unary_unary_rpc_method_handler(
             read_events,

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brpcbridge/v1/realtime.proto\x12\x0crpcbridge.v1\"\x9f\x01\n\x19\x41uthenticateSocketRequest\x12\x0c\n\x04\x66orm\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\r\n\x05nonce\x18\x03 \x01(\t\x12\x11\n\ttimestamp\x18\x04 \x01(\t\x12\x11\n\tsignature\x18\x05 \x01(\t\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x0c\n\x04path\x18\x07 \x01(\t\x12\x13\n\x0b\x62ody_sha256\x18\x08 \x01(\t\"Y\n\x1a\x41uthenticateSocketResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\x03\x12\x0e\n\x06scopes\x18\x04 \x03(\t\"\x15\n\x13StreamEventsRequest\"\xa3\x01\n\x0fRealtimeMessage\x12*\n\x05hello\x18\x01 \x01(\x0b\x32\x19.rpcbridge.v1.StreamHelloH\x00\x12,\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x1b.rpcbridge.v1.StreamedEventH\x00\x12.\n\x07\x63ontrol\x18\x03 \x01(\x0b\x32\x1b.rpcbridge.v1.SocketControlH\x00\x42\x06\n\x04item\",\n\x0bStreamHello\x12\r\n\x05\x65poch\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"Z\n\rStreamedEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12\x11\n\tdata_json\x18\x04 \x01(\x0c\x12\x0c\n\x04\x61uth\x18\x05 \x01(\x08\"=\n\rSocketControl\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\"1\n\x11ReadEventsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\r\"v\n\x12ReadEventsResponse\x12\r\n\x05\x65poch\x18\x01 \x01(\t\x12\x14\n\x0creaches_back\x18\x02 \x01(\x08\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12+\n\x06\x65vents\x18\x04 \x03(\x0b\x32\x1b.rpcbridge.v1.StreamedEvent2\x98\x02\n\x08Realtime\x12g\n\x12\x41uthenticateSocket\x12\'.rpcbridge.v1.AuthenticateSocketRequest\x1a(.rpcbridge.v1.AuthenticateSocketResponse\x12R\n\x0cStreamEvents\x12!.rpcbridge.v1.StreamEventsRequest\x1a\x1d.rpcbridge.v1.RealtimeMessage0\x01\x12O\n\nReadEvents\x12\x1f.rpcbridge.v1.ReadEventsRequest\x1a .rpcbridge.v1.ReadEventsResponseB\x81\x01\n\x0fio.rpcbridge.v1P\x01Z>github.com/rpcbridge/rpcbridge/gen/go/rpcbridge/v1;rpcbridgev1\xaa\x02\x0cRpcbridge.V1\xca\x02\x0cRpcbridge\\V1\xea\x02\rRpcbridge::V1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brpcbridge/v1/realtime.proto\x12\x0crpcbridge.v1\"\x9f\x01\n\x19\x41uthenticateSocketRequest\x12\x0c\n\x04\x66orm\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\r\n\x05nonce\x18\x03 \x01(\t\x12\x11\n\ttimestamp\x18\x04 \x01(\t\x12\x11\n\tsignature\x18\x05 \x01(\t\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x0c\n\x04path\x18\x07 \x01(\t\x12\x13\n\x0b\x62ody_sha256\x18\x08 \x01(\t\"Y\n\x1a\x41uthenticateSocketResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12\x0c\n\x04user\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\x03\x12\x0e\n\x06scopes\x18\x04 \x03(\t\"\x15\n\x13StreamEventsRequest\"\xa8\x01\n\x14StreamEventsResponse\x12*\n\x05hello\x18\x01 \x01(\x0b\x32\x19.rpcbridge.v1.StreamHelloH\x00\x12,\n\x05\x65vent\x18\x02 \x01(\x0b\x32\x1b.rpcbridge.v1.StreamedEventH\x00\x12.\n\x07\x63ontrol\x18\x03 \x01(\x0b\x32\x1b.rpcbridge.v1.SocketControlH\x00\x42\x06\n\x04item\",\n\x0bStreamHello\x12\r\n\x05\x65poch\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\"Z\n\rStreamedEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12\x11\n\tdata_json\x18\x04 \x01(\x0c\x12\x0c\n\x04\x61uth\x18\x05 \x01(\x08\"=\n\rSocketControl\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\"1\n\x11ReadEventsRequest\x12\r\n\x05\x61\x66ter\x18\x01 \x01(\x03\x12\r\n\x05limit\x18\x02 \x01(\r\"v\n\x12ReadEventsResponse\x12\r\n\x05\x65poch\x18\x01 \x01(\t\x12\x14\n\x0creaches_back\x18\x02 \x01(\x08\x12\x0e\n\x06offset\x18\x03 \x01(\x03\x12+\n\x06\x65vents\x18\x04 \x03(\x0b\x32\x1b.rpcbridge.v1.StreamedEvent2\x9d\x02\n\x08Realtime\x12g\n\x12\x41uthenticateSocket\x12\'.rpcbridge.v1.AuthenticateSocketRequest\x1a(.rpcbridge.v1.AuthenticateSocketResponse\x12W\n\x0cStreamEvents\x12!.rpcbridge.v1.StreamEventsRequest\x1a\".rpcbridge.v1.StreamEventsResponse0\x01\x12O\n\nReadEvents\x12\x1f.rpcbridge.v1.ReadEventsRequest\x1a .rpcbridge.v1.ReadEventsResponseB\x81\x01\n\x0fio.rpcbridge.v1P\x01Z>github.com/rpcbridge/rpcbridge/gen/go/rpcbridge/v1;rpcbridgev1\xaa\x02\x0cRpcbridge.V1\xca\x02\x0cRpcbridge\\V1\xea\x02\rRpcbridge::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,18 +38,18 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_AUTHENTICATESOCKETRESPONSE']._serialized_end=296
   _globals['_STREAMEVENTSREQUEST']._serialized_start=298
   _globals['_STREAMEVENTSREQUEST']._serialized_end=319
-  _globals['_REALTIMEMESSAGE']._serialized_start=322
-  _globals['_REALTIMEMESSAGE']._serialized_end=485
-  _globals['_STREAMHELLO']._serialized_start=487
-  _globals['_STREAMHELLO']._serialized_end=531
-  _globals['_STREAMEDEVENT']._serialized_start=533
-  _globals['_STREAMEDEVENT']._serialized_end=623
-  _globals['_SOCKETCONTROL']._serialized_start=625
-  _globals['_SOCKETCONTROL']._serialized_end=686
-  _globals['_READEVENTSREQUEST']._serialized_start=688
-  _globals['_READEVENTSREQUEST']._serialized_end=737
-  _globals['_READEVENTSRESPONSE']._serialized_start=739
-  _globals['_READEVENTSRESPONSE']._serialized_end=857
-  _globals['_REALTIME']._serialized_start=860
-  _globals['_REALTIME']._serialized_end=1140
+  _globals['_STREAMEVENTSRESPONSE']._serialized_start=322
+  _globals['_STREAMEVENTSRESPONSE']._serialized_end=490
+  _globals['_STREAMHELLO']._serialized_start=492
+  _globals['_STREAMHELLO']._serialized_end=536
+  _globals['_STREAMEDEVENT']._serialized_start=538
+  _globals['_STREAMEDEVENT']._serialized_end=628
+  _globals['_SOCKETCONTROL']._serialized_start=630
+  _globals['_SOCKETCONTROL']._serialized_end=691
+  _globals['_READEVENTSREQUEST']._serialized_start=693
+  _globals['_READEVENTSREQUEST']._serialized_end=742
+  _globals['_READEVENTSRESPONSE']._serialized_start=744
+  _globals['_READEVENTSRESPONSE']._serialized_end=862
+  _globals['_REALTIME']._serialized_start=865
+  _globals['_REALTIME']._serialized_end=1150
 # @@protoc_insertion_point(module_scope)

@@ -42,7 +42,7 @@ class StreamEventsRequest(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
-class RealtimeMessage(_message.Message):
+class StreamEventsResponse(_message.Message):
     __slots__ = ("hello", "event", "control")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     EVENT_FIELD_NUMBER: _ClassVar[int]

@@ -45,7 +45,7 @@ class RealtimeStub:
         self.StreamEvents = channel.unary_stream(
                 '/rpcbridge.v1.Realtime/StreamEvents',
                 request_serializer=rpcbridge_dot_v1_dot_realtime__pb2.StreamEventsRequest.SerializeToString,
-                response_deserializer=rpcbridge_dot_v1_dot_realtime__pb2.RealtimeMessage.FromString,
+                response_deserializer=rpcbridge_dot_v1_dot_realtime__pb2.StreamEventsResponse.FromString,
                 _registered_method=True)
         self.ReadEvents = channel.unary_unary(
                 '/rpcbridge.v1.Realtime/ReadEvents',
@@ -92,7 +92,7 @@ def add_RealtimeServicer_to_server(servicer, server):
             'StreamEvents': grpc.unary_stream_rpc_method_handler(
                     servicer.StreamEvents,
                     request_deserializer=rpcbridge_dot_v1_dot_realtime__pb2.StreamEventsRequest.FromString,
-                    response_serializer=rpcbridge_dot_v1_dot_realtime__pb2.RealtimeMessage.SerializeToString,
+                    response_serializer=rpcbridge_dot_v1_dot_realtime__pb2.StreamEventsResponse.SerializeToString,
             ),
             'ReadEvents': grpc.unary_unary_rpc_method_handler(
                     servicer.ReadEvents,
@@ -156,7 +156,7 @@ class Realtime:
             target,
             '/rpcbridge.v1.Realtime/StreamEvents',
             rpcbridge_dot_v1_dot_realtime__pb2.StreamEventsRequest.SerializeToString,
-            rpcbridge_dot_v1_dot_realtime__pb2.RealtimeMessage.FromString,
+            rpcbridge_dot_v1_dot_realtime__pb2.StreamEventsResponse.FromString,
             options,
             channel_credentials,
             insecure,
