@@ -71,7 +71,6 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             sinks.append(RecordCalls(writer.record, catalogue.describe, render))
         verifier = Verifier(stores.users, stores.nonces, settings.auth_skew_seconds)
         feed = EventFeed(history)
-        await feed.start()
         watch = CredentialWatch(stores.users, settings.ws_credentials_poll_seconds, feed.control)
         await watch.refresh()
         sockets = SocketAuthority(

@@ -40,14 +40,24 @@ class EventFeed:
         self._streams: set[asyncio.Queue[StreamItem | None]] = set()
         self._epoch = ""
         self._offset = 0
+        self._started = asyncio.Event()
 
-    async def start(self) -> None:
-        """Learn the epoch and the newest offset: streams begin there."""
-        page = await self._history.read_after(0, 1)
-        self._epoch, self._offset = page.epoch, page.offset
+    async def _start(self) -> None:
+        """Learn the epoch and the newest offset (streams begin there), retrying until the history answers."""
+        while True:
+            try:
+                page = await self._history.read_after(0, 1)
+            except StoreError as exc:
+                log.warning("cannot read the event history (realtime waits for it): %s", exc)
+                await asyncio.sleep(FOLLOW_SECONDS)
+                continue
+            self._epoch, self._offset = page.epoch, page.offset
+            self._started.set()
+            return
 
     async def follow(self) -> None:
         """Read new events from the history forever and queue them on every open stream."""
+        await self._start()
         while True:
             try:
                 events = await self._history.wait_after(self._offset, PAGE, FOLLOW_SECONDS)
@@ -76,6 +86,7 @@ class EventFeed:
 
     async def stream(self) -> AsyncIterator[StreamItem]:
         """A hello, then every event after it and every control message, until the caller stops."""
+        await self._started.wait()
         queue: asyncio.Queue[StreamItem | None] = asyncio.Queue(STREAM_BACKLOG)
         self._streams.add(queue)
         try:
