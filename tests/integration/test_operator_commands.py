@@ -28,8 +28,8 @@ def test_without_auto_migrate_the_sidecar_waits_for_db_migrate(tmp_path: Path) -
     )
     assert refused.returncode == 1
     assert "run `rpcbridge db migrate`" in refused.stderr and "Traceback" not in refused.stderr
-    assert rpcbridge(data_dir, "db", "migrate") == "schema at version 2: applied 1, 2"
-    assert rpcbridge(data_dir, "db", "migrate") == "schema at version 2: nothing to apply"
+    assert rpcbridge(data_dir, "db", "migrate") == "schema at version 3: applied 1, 2, 3"
+    assert rpcbridge(data_dir, "db", "migrate") == "schema at version 3: nothing to apply"
     sidecar = start_role(
         "sidecar",
         ["--grpc-port", "0", "--admin-port", "0", "--data-dir", str(data_dir)],
