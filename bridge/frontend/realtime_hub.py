@@ -96,8 +96,12 @@ class Subscription:
                 return False
         return self.match.matches(data())
 
-    def deliver(self, event: StreamedEvent, epoch: str) -> None:
-        """Send the event now, or keep it while recovering; never one at or before `last_offset`."""
+    def deliver(self, event: StreamedEvent, epoch: str, tail: str = "") -> None:
+        """Send the event now, or keep it while recovering; never one at or before `last_offset`.
+
+        Args:
+            tail: `event_tail(event, epoch)`, when the caller made it once for many subscriptions.
+        """
         if self.pending is not None:
             if len(self.pending) >= self.limit:
                 self.socket.close_soon(CLOSE_SLOW_CONSUMER, "send queue full")
@@ -107,16 +111,21 @@ class Subscription:
         if event.offset <= self.last_offset:
             return
         self.last_offset = event.offset
-        self.socket.send(notification(self.id, event, epoch))
+        self.socket.send(notification(self.id, event, epoch, tail))
 
 
-def notification(subscription: str, event: StreamedEvent, epoch: str) -> str:
-    """The `rpc.event` notification for one subscription (the data spliced in as the JSON it is)."""
+def event_tail(event: StreamedEvent, epoch: str) -> str:
+    """The part of an `rpc.event` notification every subscription shares (data spliced in as sent)."""
     return (
-        '{"jsonrpc":"2.0","method":"rpc.event","params":{"subscription":'
-        f'{json.dumps(subscription)},"id":{json.dumps(event.id)},"type":{json.dumps(event.type)},'
-        f'"offset":{event.offset},"epoch":{json.dumps(epoch)},"data":{event.data_json.decode()}}}}}'
+        f',"id":{json.dumps(event.id)},"type":{json.dumps(event.type)},"offset":{event.offset},'
+        f'"epoch":{json.dumps(epoch)},"data":{event.data_json.decode()}}}}}'
     )
+
+
+def notification(subscription: str, event: StreamedEvent, epoch: str, tail: str = "") -> str:
+    """The `rpc.event` notification of one event for one subscription (ids are `sub_` and hex)."""
+    head = '{"jsonrpc":"2.0","method":"rpc.event","params":{"subscription":"' + subscription + '"'
+    return head + (tail or event_tail(event, epoch))
 
 
 class HubMetrics(Protocol):
@@ -207,9 +216,10 @@ class RealtimeHub:
             return decoded[0]
 
         sent = 0
+        tail = event_tail(event, self.epoch) if targets else ""
         for subscription in targets:
             if subscription.wants(event, data):
-                subscription.deliver(event, self.epoch)
+                subscription.deliver(event, self.epoch, tail)
                 sent += 1
         if sent:
             self._metrics.fanned_out(sent)
