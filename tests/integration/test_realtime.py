@@ -376,6 +376,13 @@ async def across_frontends(a: Deployment, url_b: str, key: str, settings_args: l
         event_a, event_b = await next_event(on_a), await next_event(on_b)
         assert event_b["data"]["name"] == "Across"
         assert (event_a["id"], event_a["offset"]) == (event_b["id"], event_b["offset"])
+        async with connect(ws_url(url_b)) as resumed:  # resuming on B with what A reported
+            since = {"epoch": sub_a["epoch"], "offset": event_a["offset"] - 1}
+            answer = (await call(resumed, "rpc.subscribe", {"events": ["person.saved"], "since": since}))[
+                "result"
+            ]
+            assert answer["recovered"] is True
+            assert (await next_event(resumed))["id"] == event_a["id"]
         await asyncio.to_thread(rpcbridge, None, "users", "disable", "frank", *settings_args)
         assert await closed_with(on_a) == 4001
         assert await closed_with(on_b) == 4001
