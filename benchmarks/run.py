@@ -1,7 +1,8 @@
 """`make bench`: measure the bridge and its alternatives under the same load, on the same core.
 
 Environment: BENCH_SECONDS (measured run per scenario and protocol, default 10), BENCH_WARMUP_SECONDS
-(default 3), BENCH_ONLY (comma-separated scenario keys, e.g. `bridge,one-hop`; default all).
+(default 3), BENCH_ONLY (comma-separated scenario keys, e.g. `bridge,one-hop`; default all),
+BENCH_FANOUT=0 to skip the WebSocket fan-out line (benchmarks/fanout.py).
 Prints a table and the bridge's ratios to each alternative; writes them to .rpcbridge/bench/.
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 from benchmarks import events_bench, report
 from benchmarks.bench_env import BenchEnvFailed, ensure_bench_venv
 from benchmarks.deployments import DEPLOYMENTS, Deployment, Paths
+from benchmarks.fanout import fanout_line
 from benchmarks.load import CONNECTIONS, THREADS, LoadFailed, find_wrk
 from benchmarks.measure import Budget, Measurement, measure
 from benchmarks.processes import ServerFailed, server_set
@@ -216,6 +218,8 @@ def main() -> int:
     _print_report(measurements, deployments, findings, budget)
     for line in events_bench.ratios(measurements, scratch):
         print(f"\nevents (same run; CPU per call above 1x: the event costs that much more):\n  {line}")
+    if environ.get("BENCH_FANOUT", "1") != "0":
+        print(f"\n{fanout_line(scratch / 'fanout')}")
     out = OUTPUT_DIR / "last-run.json"
     report.write_json(out, measurements, {**context, "bridge_log_findings": findings})
     print(f"\nwritten to {out.relative_to(ROOT)} (logs in {scratch.relative_to(ROOT)}/)")

@@ -23,7 +23,6 @@ from bridge.store.interfaces import StoreError
 from bridge.supervisor import run_up
 from bridge.tracing import configure_tracing
 from bridge.user_commands import add_user_commands, run_user_command
-from bridge.webhook_commands import add_webhook_commands, run_webhook_command
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -124,7 +123,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     conformance.add_argument("--sleep", default="slow.sleep", metavar="NAME", help="procedure sleeping N s")
     add_user_commands(commands, common)
-    add_webhook_commands(commands, common)
+    try:
+        from bridge.webhook_commands import add_webhook_commands
+    except ImportError:  # a light (worker-only) install has no store, so no `webhooks` command
+        pass
+    else:
+        add_webhook_commands(commands, common)
     return parser
 
 
@@ -198,6 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("users", "admin", "db"):
             return asyncio.run(run_user_command(settings, args))
         if args.command == "webhooks":
+            from bridge.webhook_commands import run_webhook_command
+
             return asyncio.run(run_webhook_command(settings, args))
         # Roles are imported on demand: a worker process never loads aiohttp, a frontend never
         # loads the stores.

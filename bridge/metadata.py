@@ -31,6 +31,9 @@ PEER: Final = "rpcbridge-peer"
 HTTP_SCOPE: Final = "rpcbridge-http-scope"
 # "1": verify the caller even if the procedure is not auth=True (the frontend sets it for pickle).
 AUTH_REQUIRED: Final = "rpcbridge-auth-required"
+# A WebSocket's token (docs/realtime.md): the sidecar vouched for the socket's user; only a
+# sidecar can check it, and it holds only while the user stays enabled and the key active.
+SOCKET_TOKEN: Final = "rpcbridge-socket-token"  # noqa: S105 (a metadata key, not a secret)
 # Set by the sidecar's job runner on every run of a background job: the job's id, which the
 # procedure can use as an idempotency key (a job may run more than once, docs/jobs.md).
 JOB_ID: Final = "rpcbridge-job-id"

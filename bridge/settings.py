@@ -54,6 +54,19 @@ class TlsFiles:
 
 
 @dataclass(frozen=True, slots=True)
+class WebSocketLimits:
+    """The bounds of `GET /ws` (docs/realtime.md): queue, recovery, message size, counts, idle time."""
+
+    send_queue: int = 1000
+    recovery_limit: int = 1000
+    max_message_bytes: int = 1 << 20
+    max_subscriptions: int = 100
+    max_sockets: int = 10_000
+    idle_seconds: float = 300.0
+    heartbeat_seconds: float = 20.0
+
+
+@dataclass(frozen=True, slots=True)
 class FrontendSettings:
     """What the HTTP frontend uses, and nothing more: it holds no secret and opens no store."""
 
@@ -68,6 +81,7 @@ class FrontendSettings:
     max_timeout: float
     pickle_enabled: bool
     trusted_proxies: tuple[str, ...] = ()
+    websocket: WebSocketLimits = field(default_factory=WebSocketLimits)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -159,6 +173,23 @@ class Settings:
     # OTLP/gRPC collector for OpenTelemetry spans (needs rpcbridge[otel]); empty: no spans exported.
     # Unset, the standard OTEL_EXPORTER_OTLP_ENDPOINT variable is used.
     otel_endpoint: str = ""
+    # WebSockets on the frontend (docs/realtime.md): messages queued per socket before it is closed
+    # with 4008; events a resuming subscription may replay; the largest message; subscriptions per
+    # socket; sockets per frontend; seconds without a message before a socket is closed; seconds
+    # between pings; entries the Redis event history keeps; how often the sidecar looks for
+    # disabled users and revoked keys; where browsers reach the frontend (the admin events page).
+    ws_send_queue: int = 1000
+    ws_recovery_limit: int = 1000
+    ws_max_message_bytes: int = 1 << 20
+    ws_max_subscriptions: int = 100
+    ws_max_sockets: int = 10_000
+    ws_idle_seconds: float = 300.0
+    ws_heartbeat_seconds: float = 20.0
+    ws_history_length: int = 100_000
+    ws_credentials_poll_seconds: float = 0.5
+    # Put before the Redis keys of the event history, so deployments (or tests) can share a server.
+    redis_prefix: str = "rpcbridge:"
+    frontend_public_url: str = ""
     # The upstream methods a legacy adapter forwards; empty: ask the upstream's system.listMethods.
     legacy_methods: tuple[str, ...] = ()
     # "text" (one `key=value` line per record) or "json" (one JSON object per line).
@@ -204,6 +235,20 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"trusted_proxies: {cidr!r} is not an address or CIDR") from exc
         self._check_webhooks()
+        self._check_websockets()
+
+    def _check_websockets(self) -> None:
+        counts = ("ws_send_queue", "ws_recovery_limit", "ws_max_message_bytes", "ws_max_subscriptions")
+        for name in (*counts, "ws_max_sockets", "ws_history_length"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
+        if self.ws_idle_seconds <= 0 or self.ws_heartbeat_seconds <= 0:
+            raise ConfigError("ws_idle_seconds and ws_heartbeat_seconds must be positive")
+        if not 0.05 <= self.ws_credentials_poll_seconds <= 1.5:
+            # Sockets must close within 2 s of a credential change (docs/realtime.md).
+            raise ConfigError("ws_credentials_poll_seconds must be 0.05 to 1.5")
+        if self.frontend_public_url and not self.frontend_public_url.startswith(("http://", "https://")):
+            raise ConfigError("frontend_public_url must start with http:// or https://")
 
     def _check_webhooks(self) -> None:
         if self.event_retention_days < 1:
@@ -251,6 +296,15 @@ class Settings:
             max_timeout=self.max_timeout,
             pickle_enabled=self.pickle_enabled,
             trusted_proxies=self.trusted_proxies,
+            websocket=WebSocketLimits(
+                send_queue=self.ws_send_queue,
+                recovery_limit=self.ws_recovery_limit,
+                max_message_bytes=self.ws_max_message_bytes,
+                max_subscriptions=self.ws_max_subscriptions,
+                max_sockets=self.ws_max_sockets,
+                idle_seconds=self.ws_idle_seconds,
+                heartbeat_seconds=self.ws_heartbeat_seconds,
+            ),
         )
 
     def checked_worker_secret(self) -> str:

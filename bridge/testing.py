@@ -136,11 +136,14 @@ def deployment(
     env: Mapping[str, str] | None = None,
     scratch: Path | None = None,
     worker_addresses: Sequence[str] = (),
+    frontend_port: int = 0,
 ) -> Iterator[Deployment]:
     """Start workers, a sidecar and a frontend on kernel-chosen ports; stop them all afterwards.
 
     Args:
         worker_addresses: workers already running (any language), routed to besides the started ones.
+        frontend_port: the frontend's port, when the sidecar must know it in advance
+            (`frontend_public_url`); 0 lets the kernel choose.
     """
     # Like `rpcbridge up`: workers trust only this deployment's sidecar.
     env = {"RPCBRIDGE_WORKER_SECRET": secrets.token_hex(16), **(env or {})}
@@ -159,7 +162,7 @@ def deployment(
                 sidecar_args += ["--worker", address]
             sidecar = start_role("sidecar", sidecar_args, scratch, env)
             started.append(sidecar)
-            frontend_args = ["--sidecar", sidecar.facts["grpc"], "--http-port", "0", *common]
+            frontend_args = ["--sidecar", sidecar.facts["grpc"], "--http-port", str(frontend_port), *common]
             frontend = start_role("frontend", frontend_args, scratch, env)
             started.append(frontend)
         except BaseException:

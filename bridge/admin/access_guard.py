@@ -12,13 +12,15 @@ from urllib.parse import urlencode
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from bridge.admin.rendering import SESSION, STYLESHEET_PATH, PageRenderer
+from bridge.admin.rendering import EVENTS_SCRIPT_PATH, SESSION, STYLESHEET_PATH, PageRenderer
 from bridge.admin.sessions import COOKIE_NAME, CSRF_FIELD, Session, SessionSigner
 from bridge.store.interfaces import AdminStore
 
 LOGIN_PATH: Final = "/login"
 HOME_PATH: Final = "/overview"
-OPEN_PATHS: Final = frozenset({LOGIN_PATH, "/healthz", "/readyz", "/metrics", STYLESHEET_PATH})
+OPEN_PATHS: Final = frozenset(
+    {LOGIN_PATH, "/healthz", "/readyz", "/metrics", STYLESHEET_PATH, EVENTS_SCRIPT_PATH}
+)
 
 
 def safe_next(target: str | None) -> str:

@@ -45,6 +45,8 @@ class AdminConsole:
             set); None counts them in this process.
         trusted_proxies: CIDRs whose X-Forwarded-For names the visitor (setting `trusted_proxies`).
         webhooks: the webhook listeners, deliveries and events pages' needs; None leaves them out.
+        frontend_url: where browsers reach a frontend (`frontend_public_url`), for the live
+            events page; empty turns the page's live view off.
     """
 
     users: UserStore
@@ -56,3 +58,4 @@ class AdminConsole:
     login_attempts: Callable[[str], Awaitable[bool]] | None = None
     trusted_proxies: tuple[str, ...] = ()
     webhooks: WebhookConsole | None = None
+    frontend_url: str = ""

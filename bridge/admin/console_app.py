@@ -10,10 +10,11 @@ from bridge.admin.access_guard import HOME_PATH, LOGIN_PATH, access_guard, see_o
 from bridge.admin.call_log_pages import CallLogPages
 from bridge.admin.catalogue_page import CataloguePage
 from bridge.admin.console import AdminConsole
+from bridge.admin.events_page import EventsPage
 from bridge.admin.login_pages import LoginPages
 from bridge.admin.login_throttle import LoginThrottle, in_process
 from bridge.admin.overview_page import OverviewPage
-from bridge.admin.rendering import STYLESHEET_PATH, PageRenderer
+from bridge.admin.rendering import EVENTS_SCRIPT_PATH, STYLESHEET_PATH, PageRenderer
 from bridge.admin.sessions import SessionSigner
 from bridge.admin.user_pages import UserPages
 from bridge.admin.webhook_pages import DELIVERIES_PATH, EVENTS_PATH, WEBHOOKS_PATH, WebhookPages
@@ -70,3 +71,5 @@ def install_console(app: web.Application, console: AdminConsole) -> None:
         router.add_get(DELIVERIES_PATH, webhooks.recent_deliveries)
         router.add_post(DELIVERIES_PATH + "/{delivery_id}/redeliver", webhooks.redeliver)
         router.add_get(EVENTS_PATH, webhooks.recent_events)
+    router.add_get(EVENTS_SCRIPT_PATH, renderer.serve_events_script)
+    router.add_get("/events/live", EventsPage(console.frontend_url, renderer).show)

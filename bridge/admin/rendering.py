@@ -2,7 +2,8 @@
 
 Templates live in `templates/` next to this module and are autoescaped; the stylesheet in
 `static/admin.css` is served by the console itself, so the Content-Security-Policy can forbid
-inline scripts and styles altogether.
+inline scripts and styles altogether. The one script, `static/events.js` (the live events page),
+is served the same way and allowed only on that page, with only the frontend's /ws to connect to.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aiohttp import web
 from bridge.admin.sessions import CSRF_FIELD, Session, SessionSigner
 
 STYLESHEET_PATH: Final = "/static/admin.css"
+EVENTS_SCRIPT_PATH: Final = "/static/events.js"
 # The session the access guard (or the login page) found for this request.
 SESSION: Final = web.RequestKey("admin_session", Session)
 # No scripts at all; styles only from our own stylesheet; forms post only to ourselves.
@@ -58,26 +60,47 @@ class PageRenderer:
         self._env.globals["csrf_field"] = CSRF_FIELD
         self._env.globals["stylesheet"] = STYLESHEET_PATH
         self._env.globals["webhooks_enabled"] = webhooks
+        self._env.globals["events_script"] = EVENTS_SCRIPT_PATH
         self.stylesheet = resources.files("bridge.admin").joinpath("static/admin.css").read_bytes()
+        self.events_script = resources.files("bridge.admin").joinpath("static/events.js").read_bytes()
 
     def render(
-        self, request: web.Request, template: str, *, status: int = 200, **context: Any
+        self,
+        request: web.Request,
+        template: str,
+        *,
+        status: int = 200,
+        policy: str = SECURITY_HEADERS["Content-Security-Policy"],
+        **context: Any,
     ) -> web.Response:
-        """An HTML response from `templates/<template>`, with the request's session CSRF token."""
+        """An HTML response from `templates/<template>`, with the request's session CSRF token.
+
+        Args:
+            policy: the page's Content-Security-Policy; only the events page widens the default.
+        """
         session = request.get(SESSION)
         csrf_token = self._signer.csrf_token(session) if session is not None else ""
         logged_in = session is not None and session.logged_in
         context.setdefault("section", "")
         html = self._env.get_template(template).render(csrf_token=csrf_token, logged_in=logged_in, **context)
+        headers = {**SECURITY_HEADERS, "Content-Security-Policy": policy}
         return web.Response(
-            text=html, status=status, content_type="text/html", charset="utf-8", headers=SECURITY_HEADERS
+            text=html, status=status, content_type="text/html", charset="utf-8", headers=headers
         )
+
+    async def serve_events_script(self, request: web.Request) -> web.Response:
+        """GET /static/events.js."""
+        return _static(self.events_script, "text/javascript")
 
     async def serve_stylesheet(self, request: web.Request) -> web.Response:
         """GET /static/admin.css."""
-        return web.Response(
-            body=self.stylesheet,
-            content_type="text/css",
-            charset="utf-8",
-            headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
-        )
+        return _static(self.stylesheet, "text/css")
+
+
+def _static(body: bytes, content_type: str) -> web.Response:
+    return web.Response(
+        body=body,
+        content_type=content_type,
+        charset="utf-8",
+        headers={"Cache-Control": "max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )

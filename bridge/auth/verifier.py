@@ -88,12 +88,16 @@ class Verifier:
         self._cache: dict[str, tuple[float, User | None, list[str]]] = {}
         self._reading: dict[str, asyncio.Future[tuple[User | None, list[str]]]] = {}
 
-    async def verify(self, creds: Credentials, procedure: str, scope: str = "") -> User:
+    async def verify(
+        self, creds: Credentials, procedure: str, scope: str = "", *, check_scope: bool = True
+    ) -> User:
         """The user the credentials prove, allowed to call `procedure`; else raise AuthFailure.
 
         Args:
             scope: the frontend's random id for the HTTP request; the same nonce is accepted again
                 within one scope, so a batch or multicall signed once is checked once.
+            check_scope: False when the credentials open a WebSocket rather than call `procedure`:
+                each of the socket's calls is checked against the scopes later.
         """
         check_shape(creds)
         now = self._clock()
@@ -119,7 +123,7 @@ class Verifier:
             raise _unavailable(Reason.NONCE_STORE_UNAVAILABLE, exc) from exc
         if not fresh:
             raise AuthFailure(Reason.REPLAY, f"nonce already used by {user.username!r}")
-        if not user.allows(procedure):
+        if check_scope and not user.allows(procedure):
             raise AuthFailure(Reason.SCOPE, f"{procedure!r} is outside the scopes of {user.username!r}")
         return user
 

@@ -15,10 +15,17 @@ from bridge.protocols import jsonrpc
 
 
 class JsonRpcProtocol:
-    """The JSON-RPC 2.0 wire protocol, as served on `/rpc`."""
+    """The JSON-RPC 2.0 wire protocol, as served on `/rpc` (and, with its `rpc.` extensions, `/ws`).
+
+    Args:
+        extensions: the reserved `rpc.` methods the transport answers; none on `/rpc`.
+    """
 
     name: Final = "jsonrpc"
     media_type: Final = "application/json"
+
+    def __init__(self, extensions: frozenset[str] = frozenset()) -> None:
+        self.extensions = extensions
 
     async def exchange(self, body: bytes, context: CallContext, dispatcher: Dispatcher) -> Exchange:
         """Answer one JSON-RPC request or batch; None as the body means HTTP 204.
@@ -27,7 +34,7 @@ class JsonRpcProtocol:
         processing them in any order"; replies keep request order anyway.
         """
         try:
-            message = jsonrpc.decode_message(body, dispatcher.limits)
+            message = jsonrpc.decode_message(body, dispatcher.limits, self.extensions)
         except Fault as failure:
             return self.refuse(failure)
         calls = [request.call for request in message.requests if request.call is not None]

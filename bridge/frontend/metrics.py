@@ -10,7 +10,13 @@ from collections.abc import Sequence
 from typing import Final
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 from bridge.calls import Outcome
 from bridge.errors import Fault
@@ -25,7 +31,8 @@ _LATENCY_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 
 
 class FrontendMetrics:
-    """Counters of RPC requests and calls by protocol and outcome, and a request latency histogram."""
+    """Counters of RPC requests and calls by protocol and outcome, a request latency histogram, and
+    the WebSockets' sockets, subscriptions, events sent, slow-consumer closes and recoveries."""
 
     def __init__(self) -> None:
         self.registry = process_registry()
@@ -51,6 +58,34 @@ class FrontendMetrics:
         self._requests = LabelledChildren(self.requests)
         self._calls = LabelledChildren(self.calls)
         self._latency = LabelledChildren(self.latency)
+        self.ws_sockets = Gauge(
+            "rpcbridge_frontend_ws_sockets", "WebSockets open on this frontend.", registry=self.registry
+        )
+        self.ws_subscriptions = Gauge(
+            "rpcbridge_frontend_ws_subscriptions",
+            "Event subscriptions open on this frontend.",
+            registry=self.registry,
+        )
+        self.ws_events = Counter(
+            "rpcbridge_frontend_ws_events_sent",
+            "Events sent to subscriptions (one per subscription that received it).",
+            registry=self.registry,
+        )
+        self.ws_slow_closes = Counter(
+            "rpcbridge_frontend_ws_slow_consumer_closes",
+            "Sockets closed with 4008 because their send queue was full.",
+            registry=self.registry,
+        )
+        self.ws_recoveries = Counter(
+            "rpcbridge_frontend_ws_recoveries",
+            'Subscriptions with "since", by outcome (recovered, not_recovered).',
+            ["outcome"],
+            registry=self.registry,
+        )
+
+    def fanned_out(self, count: int) -> None:
+        """Count events sent to WebSocket subscriptions."""
+        self.ws_events.inc(count)
 
     def observe(self, protocol: str, outcomes: Sequence[Outcome], faulted: bool, seconds: float) -> str:
         """Count one HTTP RPC request and its calls; return the request's outcome label.

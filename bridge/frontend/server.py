@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bridge.calls import Invoker
 from bridge.frontend.app import create_app
+from bridge.frontend.realtime_hub import RealtimeSource
 from bridge.settings import FrontendSettings
 
 logger = logging.getLogger("rpcbridge.frontend")
@@ -35,11 +36,15 @@ def url_for(address: Any) -> str:
 
 
 async def serve(
-    settings: FrontendSettings, invoker: Invoker, ready: Callable[[str], None] | None = None
+    settings: FrontendSettings,
+    invoker: Invoker,
+    ready: Callable[[str], None] | None = None,
+    realtime: RealtimeSource | None = None,
 ) -> None:
     """Serve the frontend on `settings.http_host:http_port` until cancelled.
 
     Args:
+        realtime: the sidecar's realtime service, for `GET /ws`.
         ready: called once with the bound URL (say "http://127.0.0.1:41234") when listening; with
             `http_port` 0 the kernel picks the port, and this is how the caller learns it.
     """
@@ -48,7 +53,7 @@ async def serve(
     # (from the connect, or from the previous response): that makes it the header read timeout,
     # so half a header (slowloris) holds a connection for http_header_timeout, not an hour.
     runner = web.AppRunner(
-        create_app(settings, invoker),
+        create_app(settings, invoker, realtime),
         access_log=None,
         shutdown_timeout=SHUTDOWN_GRACE_SECONDS,
         keepalive_timeout=settings.http_header_timeout,

@@ -221,8 +221,11 @@ def _valid_id(value: object) -> bool:
     return value is None or kind is str or kind is int or kind is float
 
 
-def _request(member: object) -> Request:
+def _request(member: object, extensions: frozenset[str] = frozenset()) -> Request:
     """Turn one request object into a `Request`, or into the error its reply must carry.
+
+    `extensions` are the `rpc.` methods the transport offers (the WebSocket's `rpc.subscribe`...),
+    beside `RPC_EXTENSIONS`, which every transport answers.
 
     Section 4: jsonrpc "MUST be exactly "2.0""; method is "A String containing the name of the
     method to be invoked"; params "MUST be provided as a Structured value. Either by-position
@@ -250,7 +253,7 @@ def _request(member: object) -> Request:
         call = Call(method, (), params)
     else:
         return Request(reply_id, error=fault(INVALID_REQUEST))
-    if method.startswith("rpc.") and method not in RPC_EXTENSIONS:
+    if method.startswith("rpc.") and method not in RPC_EXTENSIONS and method not in extensions:
         # Section 4: "Method names that begin with the word rpc followed by a period character
         # (U+002E or ASCII 46) are reserved for rpc-internal methods and extensions and MUST NOT
         # be used for anything else." A valid notification stays one: no reply, even for this.
@@ -258,7 +261,7 @@ def _request(member: object) -> Request:
     return Request(request_id, call)
 
 
-def decode_message(body: bytes, limits: Limits) -> Message:
+def decode_message(body: bytes, limits: Limits, extensions: frozenset[str] = frozenset()) -> Message:
     """Decode a request body: one request object, or a batch (section 6) of them.
 
     Raises `Fault` (answered with `encode_error`, id null) when the body as a whole is unusable:
@@ -267,11 +270,11 @@ def decode_message(body: bytes, limits: Limits) -> Message:
     recognized as an valid JSON or as an Array with at least one value, the response from the
     Server MUST be a single Response object"); REQUEST_TOO_LARGE when the body, its nesting or the
     batch is over `limits`. A member that is not a valid request is not raised: its `Request`
-    carries the error for its reply.
+    carries the error for its reply. `extensions`: the `rpc.` methods the transport offers.
     """
     document = _parse(body, limits)
     if type(document) is dict:
-        return Message((_request(document),), batch=False)
+        return Message((_request(document, extensions),), batch=False)
     if type(document) is not list or not document:
         raise fault(INVALID_REQUEST)
     if len(document) > limits.max_batch:
@@ -279,7 +282,7 @@ def decode_message(body: bytes, limits: Limits) -> Message:
             REQUEST_TOO_LARGE,
             data=f"batch of {len(document)} requests is over the limit of {limits.max_batch}",
         )
-    return Message(tuple(map(_request, document)), batch=True)
+    return Message(tuple(_request(member, extensions) for member in document), batch=True)
 
 
 # ------------------------------------------------------------------------------------------ encoding

@@ -17,6 +17,8 @@ from bridge.procedures import ProcedureInfo
 from bridge.rpc.descriptors import info_to_message
 from bridge.rpc.outgoing_log import SERVICE_NAME as OUTGOING_SERVICE_NAME
 from bridge.rpc.outgoing_log import outgoing_calls_handler
+from bridge.rpc.realtime_server import SERVICE_NAME as REALTIME_SERVICE_NAME
+from bridge.rpc.realtime_server import RealtimeHandler, realtime_handler
 from bridge.rpc.servers import WORKER_SERVICE, RunningServer, start_server, worker_service_handler
 from bridge.rpc.status_codes import grpc_code
 from bridge.rpc.streams import serve_invoke_stream
@@ -105,20 +107,26 @@ class _ProxyServicer:
 
 
 async def serve_proxy(
-    handler: ProxyHandler, listen: str, record_outgoing: Callable[[CallRecord], None]
+    handler: ProxyHandler,
+    listen: str,
+    record_outgoing: Callable[[CallRecord], None],
+    realtime: RealtimeHandler | None = None,
 ) -> RunningServer:
     """Start the proxy's gRPC server on `listen` (port 0 = kernel-chosen).
 
     Args:
         record_outgoing: where records of outgoing calls, sent by client kits and legacy
             adapters through `rpcbridge.v1.Sidecar`, go (the call-log writer).
+        realtime: serves `rpcbridge.v1.Realtime` for the frontends' WebSockets, when given.
     """
     servicer = _ProxyServicer(handler)
     # Bytes in, bytes out: no per-service stubs on the proxy path.
     generic = worker_service_handler(
         servicer.invoke, servicer.invoke_stream, servicer.list_procedures, invoke_as_bytes=True
     )
-    outgoing = outgoing_calls_handler(record_outgoing)
-    return await start_server(
-        listen, [generic, outgoing], [WORKER_SERVICE, OUTGOING_SERVICE_NAME], reflection=True
-    )
+    handlers = [generic, outgoing_calls_handler(record_outgoing)]
+    names = [WORKER_SERVICE, OUTGOING_SERVICE_NAME]
+    if realtime is not None:
+        handlers.append(realtime_handler(realtime))
+        names.append(REALTIME_SERVICE_NAME)
+    return await start_server(listen, handlers, names, reflection=True)

@@ -32,15 +32,18 @@ from bridge.sidecar.listener_input import check_listener
 from bridge.sidecar.mail_sender import MailServer, sync_admin_mail_listener
 from bridge.sidecar.metrics import SidecarMetrics
 from bridge.sidecar.observation import ObserveCalls, SummarySink, write_access_line
+from bridge.sidecar.realtime import EventFeed, RealtimeService
 from bridge.sidecar.retention import purge_forever
 from bridge.sidecar.service import SidecarService, forward_to_worker
 from bridge.sidecar.shared_state import admin_session_key, require_shared_nonces
+from bridge.sidecar.socket_auth import TOKEN_KEY_SETTING, CredentialWatch, SocketAuthority, SocketTokens
 from bridge.sidecar.webhook_api import WebhookApi
 from bridge.sidecar.webhook_delivery import DeliveryRules, WebhookDelivery, poll_interval
 from bridge.sidecar.webhook_targets import WebhookPolicy
 from bridge.sidecar.worker_pool import WorkerPool
 from bridge.store.call_log_writer import CallLogWriter
 from bridge.store.database import utc_now
+from bridge.store.event_history import EventHistory, open_event_history, shared_setting
 from bridge.store.factory import open_stores
 from bridge.store.login_attempts import RedisLoginThrottle
 from bridge.store.records import CallRecord
@@ -73,8 +76,16 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             delivery.wake()
 
     async with contextlib.AsyncExitStack() as stack:
-        stores = await open_stores(settings, on_events=on_events)
+        history: EventHistory | None = None
+
+        async def publish(events: Sequence[Event]) -> None:
+            if history is not None:
+                await history.append(events)
+
+        stores = await open_stores(settings, publish, on_events=on_events)
         stack.push_async_callback(stores.close)
+        history = open_event_history(settings, stores.database, stores.events)
+        stack.push_async_callback(history.aclose)
         await sync_admin_mail_listener(stores.listeners, settings.admin_emails, new_secret(), utc_now())
         writer = CallLogWriter(stores.call_log)
         await writer.start()
@@ -85,6 +96,18 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
             render = render_payload if settings.log_arguments else None
             sinks.append(RecordCalls(writer.record, catalogue.describe, render))
         verifier = Verifier(stores.users, stores.nonces, settings.auth_skew_seconds)
+        feed = EventFeed(history)
+        watch = CredentialWatch(stores.users, settings.ws_credentials_poll_seconds, feed.control)
+        await watch.refresh()
+        sockets = SocketAuthority(
+            verifier,
+            stores.users,
+            SocketTokens((await shared_setting(stores.database, TOKEN_KEY_SETTING)).encode()),
+            watch,
+        )
+        for forever in (watch.run(), feed.follow()):
+            task = asyncio.create_task(forever)
+            stack.callback(task.cancel)
         # Jobs go through the same event commit as calls: a job's events are kept before it finishes.
         forward = commit_emitted_events(
             forward_to_worker(pool), stores.events, catalogue.hook, metrics.event_dropped
@@ -102,7 +125,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         interceptors: list[Interceptor] = [
             ObserveCalls(sinks),
             ListEvents(catalogue.hooks, JOB_CODEC.decode_call, JOB_CODEC.encode_outcome),
-            AuthenticateCalls(verifier, catalogue.describe, metrics.auth_failed),
+            AuthenticateCalls(verifier, catalogue.describe, metrics.auth_failed, sockets),
             BackgroundJobs(
                 stores.jobs, catalogue.describe, verifier, JOB_CODEC, runner.wake, metrics.auth_failed
             ),
@@ -151,7 +174,12 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
         metrics.watch_jobs(lambda: runner.running)
         service = SidecarService(pool, interceptors, settings.max_timeout, forward)
         record_outgoing = writer.record if settings.log_outgoing else _discard
-        server = await serve_proxy(service, f"{settings.grpc_host}:{settings.grpc_port}", record_outgoing)
+        server = await serve_proxy(
+            service,
+            f"{settings.grpc_host}:{settings.grpc_port}",
+            record_outgoing,
+            realtime=RealtimeService(feed, sockets),
+        )
         stack.push_async_callback(server.stop)
         readiness = SidecarReadiness(catalogue, stores.database, stores.nonces)
         await server.set_serving(not await readiness.problems())
@@ -181,6 +209,7 @@ async def run_sidecar(settings: Settings, ready_file: Path | None) -> None:
                 ),
                 secret_overlap=settings.webhook_secret_overlap,
             ),
+            frontend_url=settings.frontend_public_url,
         )
         admin_app = create_admin_app(metrics.registry, console, readiness.problems)
         admin = await start_admin_site(admin_app, settings.admin_host, settings.admin_port)

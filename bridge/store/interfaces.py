@@ -21,7 +21,7 @@ from typing import Protocol
 
 from bridge.errors import BridgeError
 from bridge.events.model import Event
-from bridge.store.records import CallFilter, CallPage, CallRecord, CallStats, Job, JobFault, User
+from bridge.store.records import ActiveUser, CallFilter, CallPage, CallRecord, CallStats, Job, JobFault, User
 from bridge.store.webhook_records import Attempt, Delivery, Listener
 
 
@@ -66,6 +66,14 @@ class UserStore(Protocol):
 
     async def active_keys(self, username: str) -> list[str]:
         """The user's unrevoked API keys in plain text, oldest first (empty for unknown users)."""
+        ...
+
+    async def active_keys_by_id(self, username: str) -> list[tuple[int, str]]:
+        """The user's unrevoked API keys with their ids, oldest first (empty for unknown users)."""
+        ...
+
+    async def active_credentials(self) -> dict[str, ActiveUser]:
+        """Every enabled user's scopes and active key ids."""
         ...
 
     async def list_users(self) -> list[User]:

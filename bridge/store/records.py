@@ -1,16 +1,17 @@
 """The values stores hold and hand back: `User`, `CallRecord`, the call-log query types, `Job`.
 
-Pure data with validation; imports only the standard library and `bridge.errors`.
+Pure data with validation; imports only the standard library, `bridge.errors` and `bridge.events`.
 """
 
 from __future__ import annotations
 
 import datetime
-import fnmatch
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
+
+from bridge.events.realtime import scopes_allow
 
 INCOMING: Final = "incoming"
 OUTGOING: Final = "outgoing"
@@ -41,9 +42,15 @@ class User:
 
     def allows(self, procedure: str) -> bool:
         """True when `procedure` matches one of the scopes (case-sensitively), or there are none."""
-        if not self.scopes:
-            return True
-        return any(fnmatch.fnmatchcase(procedure, pattern) for pattern in self.scopes)
+        return scopes_allow(self.scopes, procedure)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveUser:
+    """An enabled user's scopes and the ids of its active API keys."""
+
+    scopes: tuple[str, ...]
+    key_ids: frozenset[int]
 
 
 def check_username(username: str) -> str:

@@ -18,6 +18,7 @@ from bridge.store.database import Database, Row, utc_now
 from bridge.store.interfaces import DuplicateUserError, InvalidUserError, UnknownUserError
 from bridge.store.key_cipher import KeyCipher
 from bridge.store.records import (
+    ActiveUser,
     CallFilter,
     CallPage,
     CallRecord,
@@ -93,12 +94,32 @@ class SqlUserStore:
 
     async def active_keys(self, username: str) -> list[str]:
         """The user's unrevoked API keys in plain text, oldest first (empty for unknown users)."""
+        return [key for _, key in await self.active_keys_by_id(username)]
+
+    async def active_keys_by_id(self, username: str) -> list[tuple[int, str]]:
+        """The user's unrevoked API keys with their ids, oldest first (empty for unknown users)."""
         async with self._db.session() as session:
             rows = await session.fetch(
-                "SELECT sealed_key FROM api_keys WHERE username = $1 AND revoked_at IS NULL ORDER BY id",
+                "SELECT id, sealed_key FROM api_keys WHERE username = $1 AND revoked_at IS NULL ORDER BY id",
                 username,
             )
-        return [self._cipher.open(row["sealed_key"]) for row in rows]
+        return [(int(row["id"]), self._cipher.open(row["sealed_key"])) for row in rows]
+
+    async def active_credentials(self) -> dict[str, ActiveUser]:
+        """Every enabled user's scopes and active key ids (what keeps a WebSocket's token valid)."""
+        async with self._db.session() as session:
+            rows = await session.fetch(
+                "SELECT u.username, u.scopes, k.id FROM users u"
+                " LEFT JOIN api_keys k ON k.username = u.username AND k.revoked_at IS NULL"
+                " WHERE u.enabled = $1",
+                True,
+            )
+        found: dict[str, tuple[tuple[str, ...], set[int]]] = {}
+        for row in rows:
+            _, keys = found.setdefault(row["username"], (tuple(json.loads(row["scopes"])), set()))
+            if row["id"] is not None:
+                keys.add(int(row["id"]))
+        return {name: ActiveUser(scopes, frozenset(keys)) for name, (scopes, keys) in found.items()}
 
     async def list_users(self) -> list[User]:
         """Every user, ordered by name."""

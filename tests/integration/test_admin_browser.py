@@ -5,6 +5,7 @@ real deployment (worker, sidecar, frontend processes) whose admin password was s
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import xmlrpc.client
@@ -32,6 +33,13 @@ CHROMIUM_ARGS = [
 PASSWORD = "browser test password"
 NEW_USER = "browser-user"
 HOOK_URL = "https://hooks.example.com/people"
+
+
+def free_port() -> int:
+    """A port nobody listens on now (the frontend's, which the sidecar must know before it starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def set_admin_password(data_dir: Path, password: str) -> None:
@@ -65,11 +73,14 @@ def users_listing(data_dir: Path) -> str:
 )
 def test_admin_console_in_a_browser(tmp_path: Path) -> None:
     """Log in to the overview charting a call, find its detail, create a user (key shown once), disable it,
-    add a webhook listener with a filter (secret shown once), see its event and redeliver its delivery."""
+    add a webhook listener with a filter (secret shown once), see its event and redeliver its delivery,
+    and watch a call's event appear on the live events page."""
     expect = playwright_sync.expect
     scratch = tmp_path / "deployment"
     data_dir = scratch / "data"
-    with deployment([EXAMPLE_WORKER], scratch=scratch) as bridge:
+    port = free_port()
+    env = {"RPCBRIDGE_FRONTEND_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+    with deployment([EXAMPLE_WORKER], scratch=scratch, env=env, frontend_port=port) as bridge:
         set_admin_password(data_dir, PASSWORD)
         with xmlrpc.client.ServerProxy(bridge.url + "/rpc") as proxy:
             assert proxy.echo("hello from the browser test") == "hello from the browser test"
@@ -171,6 +182,16 @@ def test_admin_console_in_a_browser(tmp_path: Path) -> None:
                 page.get_by_role("link", name="Procedures").click()
                 expect(page.locator("table.data")).to_contain_text(bridge.workers[0].facts["address"])
                 page.screenshot(path=tmp_path / "procedures.png", full_page=True)
+
+                # The live events view subscribes over the frontend's /ws: a call's event appears.
+                page.get_by_role("link", name="Events").click()
+                expect(page.get_by_role("status")).to_have_text("live")
+                with xmlrpc.client.ServerProxy(bridge.url + "/rpc") as proxy:
+                    proxy.people.save("Browser Bob", {"city": "Bern"})
+                expect(page.locator("#live-events tr", has_text="person.saved")).to_contain_text(
+                    "Browser Bob"
+                )
+                page.screenshot(path=tmp_path / "events.png", full_page=True)
             finally:
                 browser.close()
 

@@ -37,8 +37,13 @@ def stubs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_typescript_stubs_describe_the_worker_service_and_compile(stubs: Path) -> None:
     """protoc-gen-es writes one module per proto, with the Worker service, and tsc accepts them."""
     modules = sorted((stubs / "gen" / "ts" / "rpcbridge" / "v1").glob("*.ts"))
-    assert [module.name for module in modules] == ["sidecar_pb.ts", "value_pb.ts", "worker_pb.ts"]
-    assert "export const Worker: GenService<{" in (modules[2]).read_text()
+    assert [module.name for module in modules] == [
+        "realtime_pb.ts",
+        "sidecar_pb.ts",
+        "value_pb.ts",
+        "worker_pb.ts",
+    ]
+    assert "export const Worker: GenService<{" in (modules[3]).read_text()
     subprocess.run(
         [
             "npx",
@@ -69,6 +74,8 @@ def test_go_stubs_use_the_protos_go_package(stubs: Path) -> None:
     assert "package rpcbridgev1\n" in worker_grpc
     assert "type WorkerClient interface" in worker_grpc and "type WorkerServer interface" in worker_grpc
     assert {path.name for path in package.glob("*.pb.go")} == {
+        "realtime.pb.go",
+        "realtime_grpc.pb.go",
         "sidecar.pb.go",
         "sidecar_grpc.pb.go",
         "value.pb.go",

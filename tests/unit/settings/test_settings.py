@@ -135,10 +135,28 @@ def test_frontend_view_holds_only_what_the_frontend_uses() -> None:
         "max_timeout",
         "pickle_enabled",
         "trusted_proxies",
+        "websocket",
     }
-    settings = Settings(sidecar_target="sidecar:9000", pickle_enabled=True)
+    settings = Settings(sidecar_target="sidecar:9000", pickle_enabled=True, ws_send_queue=7)
     assert settings.frontend.sidecar_addresses == ("sidecar:9000",)
     assert settings.frontend.pickle_enabled
+    assert settings.frontend.websocket.send_queue == 7
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"ws_send_queue": 0},
+        {"ws_max_subscriptions": 0},
+        {"ws_idle_seconds": 0},
+        {"ws_credentials_poll_seconds": 2.0},
+        {"frontend_public_url": "ftp://x"},
+    ],
+)
+def test_websocket_settings_are_checked(bad: dict[str, object]) -> None:
+    """WebSocket bounds must be positive, and credential polling fast enough for the 2 s promise."""
+    with pytest.raises(ConfigError):
+        Settings(**bad)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("command", [["up"], ["sidecar"], ["frontend"], ["worker", "no_such_module"]])
