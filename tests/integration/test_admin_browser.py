@@ -167,7 +167,7 @@ def test_admin_console_in_a_browser(tmp_path: Path) -> None:
                 with xmlrpc.client.ServerProxy(bridge.url + "/rpc", allow_none=True) as proxy:
                     proxy.people.save("Joanna", {"city": "Berlin"}, "not for listeners")
                     proxy.people.save("Ann", {"city": "Oslo"}, "filtered out")
-                page.get_by_role("link", name="Events").click()
+                page.get_by_role("link", name="Events", exact=True).click()
                 expect(page.locator("table.data")).to_contain_text("Joanna")
                 expect(page.locator("table.data")).not_to_contain_text("not for listeners")
                 page.get_by_role("link", name="Webhooks").click()
@@ -184,7 +184,7 @@ def test_admin_console_in_a_browser(tmp_path: Path) -> None:
                 page.screenshot(path=tmp_path / "procedures.png", full_page=True)
 
                 # The live events view subscribes over the frontend's /ws: a call's event appears.
-                page.get_by_role("link", name="Events").click()
+                page.get_by_role("link", name="Live events").click()
                 expect(page.get_by_role("status")).to_have_text("live")
                 with xmlrpc.client.ServerProxy(bridge.url + "/rpc") as proxy:
                     proxy.people.save("Browser Bob", {"city": "Bern"})
