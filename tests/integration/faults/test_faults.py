@@ -166,21 +166,22 @@ def test_a_sidecar_killed_costs_only_its_calls_in_flight(topology: Topology) -> 
     with Load(topology.urls, "alice", api_key(topology)) as load:
         run_for(2)
         killed_at = time.monotonic()
-        topology.kill_sidecar(0)
+        topology.kill("sidecar", 0)
         run_for(2)
         # Calls answered after this came through the new sidecar, which must have logged them.
         restarted_at = time.monotonic()
-        topology.restart_sidecar(0)
+        topology.restart("sidecar", 0)
         # Back in both frontends' rotation: calls reach it again.
         wait_until(lambda: "rpcbridge.sidecar.access call" in topology.sidecars[0].log(), timeout=30)
         run_for(2)
     assert_no_defect(load)
     cleared = load.ended("clear")
     # The bound, from the design (docs/deployment.md, "Frontends"): each client has one call
-    # outstanding at a time, so at most `clients` calls are on the sidecar when it dies, and they
-    # end -32004 (they may have run: never sent again). A call sent later finds the stream broken
-    # before it connects and goes to the other sidecar, and a frontend takes the dead sidecar out
-    # of rotation before it answers the call that found it dead, so no client loses a second call.
+    # outstanding at a time, so at most `clients` calls are on the dead sidecar's stream (in flight
+    # at the kill, or written before its frontend saw the connection go), and they end -32004 (they
+    # may have run: never sent again). A frontend takes the dead sidecar out of rotation before it
+    # answers the call that found it dead, and a call that opens a new stream to it never connects
+    # and goes to the other sidecar, so no client loses a second call.
     # Before frontends spread over sidecars, a killed sidecar cost every call of its frontend until
     # it was back (over a thousand per run).
     assert len(cleared) <= load.clients, cleared
@@ -200,10 +201,10 @@ def test_a_frontend_killed_costs_only_its_requests_in_flight(topology: Topology)
         homed = [client for client in range(load.clients) if load.home(client) == 0]
         run_for(2)
         killed_at = time.monotonic()
-        topology.kill_frontend(0)
+        topology.kill("frontend", 0)
         wait_until(lambda: served(load, homed, frontend=1, after=killed_at), timeout=30)
         restarted_at = time.monotonic()
-        topology.restart_frontend(0)
+        topology.restart("frontend", 0)
         wait_until(lambda: served(load, homed, frontend=0, after=restarted_at), timeout=30)
         run_for(1)
     assert topology.retired[-1].process.returncode == -signal.SIGKILL

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,25 +95,24 @@ class Topology:
         self.retired.append(old)
         self.workers[index] = self._worker(old.facts["address"])
 
-    def kill_sidecar(self, index: int) -> None:
-        """SIGKILL sidecar `index`: its call-log buffer and the calls in flight on it are lost."""
-        self.sidecars[index].stop(signal.SIGKILL)
+    def kill(self, role: str, index: int) -> None:
+        """SIGKILL the "sidecar" or "frontend" numbered `index`: the calls in flight on it are lost,
+        and a sidecar's call-log buffer with them."""
+        self._started(role)[0][index].stop(signal.SIGKILL)
 
-    def restart_sidecar(self, index: int) -> None:
-        """Start sidecar `index` again on its old port, where the frontends look for it."""
-        old = self.sidecars[index]
+    def restart(self, role: str, index: int) -> None:
+        """Start the "sidecar" or "frontend" numbered `index` again on its old port, where its
+        callers (frontends, the load's balancer) look for it."""
+        processes, start, address = self._started(role)
+        old = processes[index]
         self.retired.append(old)
-        self.sidecars[index] = self._sidecar(port_of(old.facts["grpc"]))
+        processes[index] = start(port_of(old.facts[address]))
 
-    def kill_frontend(self, index: int) -> None:
-        """SIGKILL frontend `index`: its connections drop, with the requests in flight on them."""
-        self.frontends[index].stop(signal.SIGKILL)
-
-    def restart_frontend(self, index: int) -> None:
-        """Start frontend `index` again on its old port, where its clients' balancer looks for it."""
-        old = self.frontends[index]
-        self.retired.append(old)
-        self.frontends[index] = self._frontend(port_of(old.facts["url"]))
+    def _started(self, role: str) -> tuple[list[RunningProcess], Callable[[str], RunningProcess], str]:
+        """The running processes of `role`, how to start one on a port, and its address fact."""
+        if role == "sidecar":
+            return self.sidecars, self._sidecar, "grpc"
+        return self.frontends, self._frontend, "url"
 
     def drop_redis_connections(self) -> int:
         """Close, from Redis's side, every nonce-store connection of the running sidecars."""
