@@ -16,7 +16,7 @@ import pytest
 
 from bridge.testing import RunningProcess, start_role, wait_until
 from tests.integration.conftest import EXAMPLE_WORKER
-from tests.integration.faults.load import CLEAR_FAULTS, call
+from tests.integration.faults.load import call, is_clear
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(120)]
 
@@ -69,7 +69,7 @@ def answer(url: str, protocol: str) -> str:
         return f"{type(exc).__name__}: {exc}"
     if kind == "result":
         return "ok" if value == 5 else f"wrong: {value!r}"
-    return "clear" if value in CLEAR_FAULTS else f"fault {value}"
+    return "clear" if is_clear(*value) else f"fault {value}"
 
 
 def test_frontend_answers_clearly_while_its_sidecar_is_cut_off(

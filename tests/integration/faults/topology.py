@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import signal
-import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +20,7 @@ import asyncpg
 from bridge.store.nonce_stores import CLIENT_NAME
 from bridge.testing import RunningProcess, start_role, wait_until
 from tests.integration.conftest import EXAMPLE_WORKER, POSTGRES_URL, REDIS_URL
+from tests.integration.faults.load import http_ok, readyz
 from tests.integration.stores.test_nonce_stores import kill_connections_named
 
 
@@ -27,17 +28,9 @@ def port_of(address: str) -> str:
     return address.rpartition(":")[2]
 
 
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
-
-
 @dataclass
 class Topology:
-    """Two of each role; frontend i talks to sidecar i, every sidecar routes to both workers."""
+    """Two of each role; each frontend spreads calls over both sidecars, each sidecar over both workers."""
 
     scratch: Path
     database_url: str
@@ -68,12 +61,10 @@ class Topology:
             self.workers.append(self._worker("127.0.0.1:0"))
         for _ in range(2):
             self.sidecars.append(self._sidecar("0"))
-        for sidecar in self.sidecars:
-            self.frontends.append(
-                self._role("frontend", ["--sidecar", sidecar.facts["grpc"], "--http-port", "0"])
-            )
+        for _ in range(2):
+            self.frontends.append(self._frontend("0"))
         for url in self.urls:
-            wait_until(lambda url=url: http_ok(url.replace("/rpc", "/readyz")), timeout=30)
+            wait_until(lambda url=url: http_ok(readyz(url)), timeout=30)
 
     @property
     def urls(self) -> list[str]:
@@ -85,6 +76,11 @@ class Topology:
 
     def _worker(self, listen: str) -> RunningProcess:
         return self._role("worker", [EXAMPLE_WORKER, "--listen", listen])
+
+    def _frontend(self, port: str) -> RunningProcess:
+        # Sidecars restart on their own ports, so these addresses hold for the topology's life.
+        sidecars = [arg for sidecar in self.sidecars for arg in ("--sidecar", sidecar.facts["grpc"])]
+        return self._role("frontend", [*sidecars, "--http-port", port])
 
     def _sidecar(self, port: str) -> RunningProcess:
         args = ["--grpc-port", port, "--admin-port", "0"]
@@ -99,15 +95,24 @@ class Topology:
         self.retired.append(old)
         self.workers[index] = self._worker(old.facts["address"])
 
-    def kill_sidecar(self, index: int) -> None:
-        """SIGKILL sidecar `index`: its call-log buffer and the calls in flight on it are lost."""
-        self.sidecars[index].stop(signal.SIGKILL)
+    def kill(self, role: str, index: int) -> None:
+        """SIGKILL the "sidecar" or "frontend" numbered `index`: the calls in flight on it are lost,
+        and a sidecar's call-log buffer with them."""
+        self._started(role)[0][index].stop(signal.SIGKILL)
 
-    def restart_sidecar(self, index: int) -> None:
-        """Start sidecar `index` again on its old port, where its frontend looks for it."""
-        old = self.sidecars[index]
+    def restart(self, role: str, index: int) -> None:
+        """Start the "sidecar" or "frontend" numbered `index` again on its old port, where its
+        callers (frontends, the load's balancer) look for it."""
+        processes, start, address = self._started(role)
+        old = processes[index]
         self.retired.append(old)
-        self.sidecars[index] = self._sidecar(port_of(old.facts["grpc"]))
+        processes[index] = start(port_of(old.facts[address]))
+
+    def _started(self, role: str) -> tuple[list[RunningProcess], Callable[[str], RunningProcess], str]:
+        """The running processes of `role`, how to start one on a port, and its address fact."""
+        if role == "sidecar":
+            return self.sidecars, self._sidecar, "grpc"
+        return self.frontends, self._frontend, "url"
 
     def drop_redis_connections(self) -> int:
         """Close, from Redis's side, every nonce-store connection of the running sidecars."""
