@@ -20,6 +20,11 @@ from bridge.store.records import CallRecord
 log: Final = logging.getLogger(__name__)
 
 
+# The batch window: what a SIGKILLed sidecar may lose (docs/auth.md), besides a batch being written.
+BATCH_SIZE: Final = 1000
+FLUSH_INTERVAL: Final = 0.5
+
+
 class CallLogWriter:
     """Buffers call records and writes them to a `CallLogSink` (a `CallLogStore`) off the call path.
 
@@ -37,8 +42,8 @@ class CallLogWriter:
         store: CallLogSink,
         *,
         max_buffer: int = 10_000,
-        batch_size: int = 1000,
-        flush_interval: float = 0.5,
+        batch_size: int = BATCH_SIZE,
+        flush_interval: float = FLUSH_INTERVAL,
         retry_interval: float = 1.0,
         close_timeout: float = 5.0,
     ) -> None:

@@ -18,7 +18,14 @@ from bridge.store.database import Row
 from bridge.store.interfaces import StoreUnavailable
 
 APPLICATION_NAME: Final = "rpcbridge"
-_DRIVER_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# InternalClientError: what asyncpg raises when the server ends a connection mid-operation.
+_DRIVER_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+    TimeoutError,
+)
 # The server ended a pooled connection (a restart, a failover, pg_terminate_backend): the pool
 # replaces closed connections when they are acquired, so a read may be repeated on a fresh one.
 _CONNECTION_LOST: Final = (

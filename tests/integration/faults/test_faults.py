@@ -20,6 +20,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bridge.store.call_log_writer import BATCH_SIZE
 from bridge.testing import wait_until
 from tests.integration.conftest import json_rpc
 from tests.integration.faults.load import Answered, Load
@@ -28,8 +29,8 @@ from tests.integration.test_authentication import rpcbridge
 
 pytestmark = [pytest.mark.faults, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(180)]
 
-# docs/auth.md: on SIGKILL at most the last batch window (100 records) plus a batch being written.
-CALL_LOG_BATCH = 100
+# docs/auth.md: on SIGKILL at most the last batch window plus a batch being written.
+CALL_LOG_BATCH = BATCH_SIZE
 
 
 @pytest.fixture
