@@ -118,6 +118,10 @@ class SqlEventStore:
                     await self._commit_batch(batch)
         finally:
             self._committer = None
+            # Only when the committer itself was cancelled (shutdown): no caller is left waiting.
+            for _, future in self._pending:
+                future.cancel()
+            self._pending = []
 
     async def _commit_batch(self, batch: list[_Pending]) -> None:
         """One transaction for every call's events; each call's future gets its own events or the error."""
