@@ -145,6 +145,9 @@ async def send_attempt(
         done, _ = await asyncio.wait({running}, timeout=max(0.0, deadline - time.monotonic()))
     except asyncio.CancelledError:
         exchange.abort()
+        # The thread ends with the aborted socket's error, which nobody awaits any more: taken
+        # here, not reported as "Future exception was never retrieved" (a sidecar stopping mid-attempt).
+        running.add_done_callback(_discard_outcome)
         raise
     if not done:
         exchange.abort()  # unblocks the thread's socket call, so it ends now, not at its timeout
@@ -163,6 +166,12 @@ async def send_attempt(
         retry_after=parse_retry_after(exchange.retry_after, datetime.datetime.now(datetime.UTC)),
         text=exchange.excerpt.decode("utf-8", "replace"),
     )
+
+
+def _discard_outcome(future: asyncio.Future[None]) -> None:
+    """Take an abandoned attempt's outcome, so asyncio does not report its exception as lost."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _describe(failure: BaseException | None, exchange: _Exchange) -> str:

@@ -63,11 +63,11 @@ class SqliteSession:
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         """Run a query and return every row."""
         try:
-            async with self._connection.execute(sqlite_sql(sql), args) as cursor:
-                names = [column[0] for column in cursor.description or ()]
-                return [dict(zip(names, row, strict=True)) for row in await cursor.fetchall()]
+            # One trip to aiosqlite's thread (execute, fetch and close there), not three.
+            rows = await self._connection.execute_fetchall(sqlite_sql(sql), args)
         except sqlite3.Error as exc:
             raise _unavailable(exc) from exc
+        return [dict(row) for row in rows]
 
     async def fetchrow(self, sql: str, *args: Any) -> Row | None:
         """Run a query and return its first row, or None."""
@@ -99,6 +99,7 @@ class SqliteDatabase:
                 await connection.execute("PRAGMA journal_mode = WAL")
             await connection.execute("PRAGMA synchronous = NORMAL")
             await connection.execute("PRAGMA foreign_keys = ON")
+            connection.row_factory = sqlite3.Row
         except sqlite3.Error as exc:
             await connection.close()
             raise _unavailable(exc) from exc
@@ -114,15 +115,21 @@ class SqliteDatabase:
     async def transaction(self) -> AsyncIterator[SqliteSession]:
         """A write transaction; IMMEDIATE takes the write lock up front, so it cannot deadlock later."""
         async with self._lock:
-            session = SqliteSession(self._connection)
-            await session.execute("BEGIN IMMEDIATE")
+            await self._control("BEGIN IMMEDIATE")
             try:
-                yield session
-                await session.execute("COMMIT")
+                yield SqliteSession(self._connection)
+                await self._control("COMMIT")
             except BaseException:
                 # A failed COMMIT (SQLITE_BUSY) leaves the transaction open, so it is rolled back too.
                 await self._rollback()
                 raise
+
+    async def _control(self, statement: str) -> None:
+        """Run BEGIN or COMMIT in one trip to aiosqlite's thread."""
+        try:
+            await self._connection.execute_fetchall(statement)
+        except sqlite3.Error as exc:
+            raise _unavailable(exc) from exc
 
     async def _rollback(self) -> None:
         """Roll back, tolerating a transaction SQLite has already ended itself."""

@@ -7,9 +7,11 @@ thread, so the loop stays free to serve it. Signatures are checked with the refe
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import datetime
 import email.utils
+import gc
 import socket
 import ssl
 import time
@@ -46,10 +48,12 @@ class Receiver:
     base: str = ""
     seen: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
         self.seen.append((request.path_qs, dict(request.headers), body))
+        self.arrived.set()
         name = request.match_info["name"]
         if name == "ok":
             return web.Response(text="thanks")
@@ -137,6 +141,28 @@ async def test_slow_receiver_hits_the_time_limit(receiver: Receiver) -> None:
     result = await attempt(receiver.base + "/hook/slow", time_limit=0.5)
     assert (result.status, result.error) == (None, "timed out after 0.5 s")
     assert len(receiver.seen) == 1
+
+
+async def test_a_cancelled_attempt_leaves_no_lost_exception(receiver: Receiver) -> None:
+    """Cancelled mid-attempt (a sidecar stopping): the aborted thread's error is not reported as lost."""
+    loop = asyncio.get_running_loop()
+    reported: list[dict[str, Any]] = []
+    loop.set_exception_handler(lambda _, context: reported.append(context))
+    executor = concurrent.futures.ThreadPoolExecutor(1)
+    try:
+        running = asyncio.create_task(attempt(receiver.base + "/hook/slow", executor=executor))
+        await receiver.arrived.wait()
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        await asyncio.to_thread(executor.shutdown, True)  # the exchange's thread has ended
+        for _ in range(3):
+            await asyncio.sleep(0)  # its future's completion, posted to the loop by the thread
+        gc.collect()
+        assert reported == []
+    finally:
+        loop.set_exception_handler(None)
+        executor.shutdown()
 
 
 async def test_connection_refused() -> None:
